@@ -1,0 +1,178 @@
+"""Row-level permissions for post-loan performance documents.
+
+Role permissions (DocPerm) decide *what* a role may do with a DocType; the functions here decide
+*which rows*. They are wired in hooks.py as `permission_query_conditions` (list views, reports,
+`frappe.get_list`, REST list) and `has_permission` (single documents, REST by name), so both
+paths apply the same rules:
+
+- PL Performance Manager, System Manager and Administrator: every row.
+- PL Executive: reads every appraisal and appeal (role permissions give read only).
+- PL Team Leader: appraisals and appeals of the teams he leads and their sub-teams, except his own
+  appraisal (that one belongs to the lead of the parent team).
+- PL Appraisee: his own appraisal, only while it is in Self Review or once it is published; his
+  own appeals; his own surveys.
+- 360 feedback: a reviewer sees only the feedback he wrote; nobody but the scheme owner sees who
+  rated whom, and the appraisee only sees aggregates on his appraisal.
+"""
+
+import frappe
+
+MANAGER_ROLES = {"System Manager", "PL Performance Manager"}
+EXECUTIVE_ROLE = "PL Executive"
+TEAM_LEADER_ROLE = "PL Team Leader"
+APPRAISEE_ROLE = "PL Appraisee"
+
+# States in which the appraisee may read his own appraisal.
+APPRAISEE_VISIBLE_STATES = ("Self Review", "Published", "Acknowledged", "Appealed")
+# States in which the appraisee may change it (his self-assessment).
+APPRAISEE_WRITABLE_STATES = ("Self Review",)
+
+
+def _user(user: str | None) -> str:
+	return user or frappe.session.user
+
+
+def roles_of(user: str | None = None) -> set[str]:
+	return set(frappe.get_roles(_user(user)))
+
+
+def is_manager(user: str | None = None) -> bool:
+	user = _user(user)
+	return user == "Administrator" or bool(roles_of(user) & MANAGER_ROLES)
+
+
+def reads_all_results(user: str | None = None) -> bool:
+	user = _user(user)
+	return is_manager(user) or EXECUTIVE_ROLE in roles_of(user)
+
+
+def employee_of(user: str | None = None) -> str | None:
+	"""The Employee linked to a user (Employee.user_id)."""
+	return frappe.db.get_value("Employee", {"user_id": _user(user)}, "name")
+
+
+def led_teams(user: str | None = None) -> list[str]:
+	"""Teams whose team lead is the user's employee, with all their descendants (nested set)."""
+	user = _user(user)
+	if TEAM_LEADER_ROLE not in roles_of(user):
+		return []
+	employee = employee_of(user)
+	if not employee:
+		return []
+	team = frappe.qb.DocType("PL Team")
+	parent = frappe.qb.DocType("PL Team").as_("parent")
+	rows = (
+		frappe.qb.from_(team)
+		.join(parent)
+		.on((team.lft >= parent.lft) & (team.rgt <= parent.rgt))
+		.where(parent.team_lead == employee)
+		.select(team.name)
+		.distinct()
+	).run(pluck=True)
+	return sorted(rows)
+
+
+def _in_list(values) -> str:
+	return ", ".join(frappe.db.escape(v) for v in values)
+
+
+# ---------------------------------------------------------------- PL Appraisal
+def appraisal_query(user: str | None = None, doctype: str | None = None) -> str:
+	user = _user(user)
+	if reads_all_results(user):
+		return ""
+	conditions = []
+	teams = led_teams(user)
+	if teams:
+		conditions.append(
+			f"(`tabPL Appraisal`.`pl_team` in ({_in_list(teams)})"
+			f" and ifnull(`tabPL Appraisal`.`appraisee_user`, '') != {frappe.db.escape(user)})"
+		)
+	if APPRAISEE_ROLE in roles_of(user):
+		conditions.append(
+			f"(`tabPL Appraisal`.`appraisee_user` = {frappe.db.escape(user)}"
+			f" and `tabPL Appraisal`.`status` in ({_in_list(APPRAISEE_VISIBLE_STATES)}))"
+		)
+	return "(" + " or ".join(conditions) + ")" if conditions else "1=0"
+
+
+def appraisal_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
+	user = _user(user)
+	if reads_all_results(user):
+		return None  # role permissions decide (an executive has read only)
+	if doc.get("appraisee_user") != user and doc.get("pl_team") in led_teams(user):
+		return None
+	if doc.get("appraisee_user") == user and APPRAISEE_ROLE in roles_of(user):
+		if ptype in (None, "read", "print", "email", "export", "report"):
+			return doc.get("status") in APPRAISEE_VISIBLE_STATES
+		if ptype == "write":
+			return doc.get("status") in APPRAISEE_WRITABLE_STATES
+		return False
+	return False
+
+
+# ---------------------------------------------------------------- PL Feedback
+def feedback_query(user: str | None = None, doctype: str | None = None) -> str:
+	user = _user(user)
+	if is_manager(user):
+		return ""
+	return f"(`tabPL Feedback`.`reviewer_user` = {frappe.db.escape(user)})"
+
+
+def feedback_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
+	user = _user(user)
+	if is_manager(user):
+		return None
+	if ptype == "create" and not doc.get("reviewer_user"):
+		return None  # checked again in validate, once the reviewer is set
+	return doc.get("reviewer_user") == user
+
+
+# ---------------------------------------------------------------- PL Appeal
+def appeal_query(user: str | None = None, doctype: str | None = None) -> str:
+	user = _user(user)
+	if reads_all_results(user):
+		return ""
+	conditions = [f"`tabPL Appeal`.`appraisee_user` = {frappe.db.escape(user)}"]
+	teams = led_teams(user)
+	if teams:
+		conditions.append(f"`tabPL Appeal`.`pl_team` in ({_in_list(teams)})")
+	return "(" + " or ".join(conditions) + ")"
+
+
+def appeal_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
+	user = _user(user)
+	if reads_all_results(user):
+		return None
+	if doc.get("appraisee_user") == user:
+		return None
+	if doc.get("pl_team") in led_teams(user):
+		return None
+	if ptype == "create" and not doc.get("appraisal"):
+		return None
+	return False
+
+
+# ---------------------------------------------------------------- PL Satisfaction Survey
+def survey_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Survey answers are anonymous: each respondent sees only his own; reports aggregate."""
+	user = _user(user)
+	if user == "Administrator" or "System Manager" in roles_of(user):
+		return ""
+	return f"(`tabPL Satisfaction Survey`.`respondent_user` = {frappe.db.escape(user)})"
+
+
+def survey_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
+	user = _user(user)
+	if user == "Administrator" or "System Manager" in roles_of(user):
+		return None
+	if ptype == "create" and not doc.get("respondent_user"):
+		return None
+	return doc.get("respondent_user") == user
+
+
+def has_app_permission() -> bool:
+	return bool(
+		roles_of()
+		& (MANAGER_ROLES | {EXECUTIVE_ROLE, TEAM_LEADER_ROLE, APPRAISEE_ROLE, "PL Post-Loan Officer"})
+	)

@@ -1,0 +1,92 @@
+# Copyright (c) 2026, Post-Loan Performance contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import add_days, flt, get_datetime, getdate, now_datetime, today
+
+from postloan_performance.permissions import is_manager
+
+APPEALABLE_STATES = ("Published", "Acknowledged", "Appealed")
+DECIDED = ("Upheld", "Rejected")
+
+
+class PLAppeal(Document):
+	def validate(self):
+		appraisal = frappe.db.get_value(
+			"PL Appraisal",
+			self.appraisal,
+			["employee", "appraisee_user", "pl_team", "review_cycle", "status", "docstatus", "published_on", "total_score"],
+			as_dict=True,
+		)
+		self.employee = appraisal.employee
+		self.appraisee_user = appraisal.appraisee_user
+		self.pl_team = appraisal.pl_team
+		self.review_cycle = appraisal.review_cycle
+		if self.is_new():
+			self.original_score = appraisal.total_score
+			self.validate_new(appraisal)
+		self.validate_lines()
+		self.validate_status_change()
+
+	def validate_new(self, appraisal):
+		if not is_manager() and frappe.session.user != appraisal.appraisee_user:
+			frappe.throw(_("Only the appraisee can appeal his appraisal."), frappe.PermissionError)
+		if appraisal.docstatus != 1 or appraisal.status not in APPEALABLE_STATES:
+			frappe.throw(
+				_("Appraisal {0} is not published yet; appeals open after publication.").format(
+					frappe.bold(self.appraisal)
+				),
+				title=_("Not Published"),
+			)
+		if appraisal.published_on:
+			window = frappe.db.get_value("PL Review Cycle", appraisal.review_cycle, "appeal_window_days")
+			if window and getdate(today()) > getdate(add_days(get_datetime(appraisal.published_on), window)):
+				frappe.throw(
+					_("The appeal window of {0} days after publication has closed.").format(window),
+					title=_("Appeal Window Closed"),
+				)
+		self.status = "Open"
+		open_appeal = frappe.db.exists(
+			"PL Appeal", {"appraisal": self.appraisal, "status": ("in", ("Open", "Under Review"))}
+		)
+		if open_appeal:
+			frappe.throw(
+				_("Appeal {0} on this appraisal is still open.").format(frappe.bold(open_appeal)),
+				title=_("Duplicate Appeal"),
+			)
+
+	def validate_lines(self):
+		kpis = set(
+			frappe.get_all(
+				"PL Appraisal KPI", filters={"parent": self.appraisal, "parenttype": "PL Appraisal"}, pluck="kpi"
+			)
+		)
+		for row in self.disputed_lines:
+			if row.kpi not in kpis:
+				frappe.throw(
+					_("Row {0}: KPI {1} is not on appraisal {2}.").format(
+						row.idx, frappe.bold(row.kpi), frappe.bold(self.appraisal)
+					),
+					title=_("Unknown KPI"),
+				)
+
+	def validate_status_change(self):
+		before = self.get_doc_before_save()
+		old_status = before.status if before else "Open"
+		if old_status == self.status:
+			return
+		if not is_manager():
+			frappe.throw(
+				_("Only the PL Performance Manager can review an appeal."), frappe.PermissionError
+			)
+		if old_status in DECIDED:
+			frappe.throw(_("This appeal has already been decided."), title=_("Not Allowed"))
+		if self.status in DECIDED:
+			if not (self.resolution or "").strip():
+				frappe.throw(_("Write the resolution before deciding the appeal."), title=_("Missing Resolution"))
+			if self.status == "Upheld" and flt(self.revised_score) <= 0:
+				frappe.throw(_("An upheld appeal needs the revised score."), title=_("Missing Revised Score"))
+			self.resolved_by = frappe.session.user
+			self.resolved_on = now_datetime()

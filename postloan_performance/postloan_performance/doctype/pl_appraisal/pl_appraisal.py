@@ -1,0 +1,162 @@
+# Copyright (c) 2026, Post-Loan Performance contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate
+
+from postloan_performance.permissions import is_manager, led_teams
+from postloan_performance.services.appraisal import kpi_lines_from_template, score_appraisal
+
+# What people other than the scheme owner may change on an appraisal.
+APPRAISEE_FIELDS = {"self_assessment"}
+TEAM_LEADER_FIELDS = {"manager_comment"}
+TEAM_LEADER_LINE_FIELDS = {"actual", "no_data", "note"}  # on Manual KPI lines only
+IGNORED_FIELDS = {"modified", "modified_by", "creation", "owner", "idx", "_user_tags", "_comments", "_assign", "_liked_by", "_seen"}
+
+
+class PLAppraisal(Document):
+	def validate(self):
+		self.set_context_fields()
+		self.validate_editor()
+		self.validate_company()
+		self.validate_duplicate()
+		self.validate_team_and_template()
+		self.validate_membership()
+		if not self.kpis and self.template:
+			self.set("kpis", kpi_lines_from_template(self.template))
+		score_appraisal(self)
+
+	def before_submit(self):
+		score_appraisal(self, enforce_policy=True)
+
+	def set_context_fields(self):
+		cycle = frappe.db.get_value(
+			"PL Review Cycle",
+			self.review_cycle,
+			["company", "is_trial", "period_start", "period_end"],
+			as_dict=True,
+		)
+		if cycle:
+			self.company = cycle.company
+			self.is_trial = cycle.is_trial
+			self.period_start = cycle.period_start
+			self.period_end = cycle.period_end
+		self.layer = frappe.db.get_value("PL Team", self.pl_team, "layer")
+		self.appraisee_user = frappe.db.get_value("Employee", self.employee, "user_id")
+
+	def validate_editor(self):
+		"""Appraisees and team leaders may change only their own parts of an appraisal."""
+		if self.is_new() or self.flags.ignore_permissions or is_manager():
+			return
+		before = self.get_doc_before_save()
+		if not before:
+			return
+		user = frappe.session.user
+		allowed = set()
+		line_fields = set()
+		if user == self.appraisee_user:
+			allowed |= APPRAISEE_FIELDS
+		if self.pl_team in led_teams(user) and user != self.appraisee_user:
+			allowed |= TEAM_LEADER_FIELDS
+			line_fields = TEAM_LEADER_LINE_FIELDS
+
+		changed = [
+			df.label or df.fieldname
+			for df in self.meta.fields
+			if df.fieldtype not in ("Table", "Section Break", "Column Break", "Tab Break", "HTML", "Button")
+			and df.fieldname not in allowed
+			and df.fieldname not in IGNORED_FIELDS
+			and not df.read_only  # recomputed on every save
+			and (self.get(df.fieldname) or None) != (before.get(df.fieldname) or None)
+		]
+		old_lines = {row.name: row for row in before.kpis}
+		if len(self.kpis) != len(before.kpis) or any(row.name not in old_lines for row in self.kpis):
+			changed.append(_("KPI Lines"))
+		else:
+			for row in self.kpis:
+				old = old_lines[row.name]
+				editable = line_fields if row.method == "Manual" else set()
+				for field in ("kpi", "weight", "target", "threshold", "stretch", "actual", "no_data", "note"):
+					if field not in editable and (row.get(field) or None) != (old.get(field) or None):
+						changed.append(_("KPI line {0}").format(row.idx))
+						break
+		if changed:
+			frappe.throw(
+				_("You cannot change: {0}").format(", ".join(_(c) for c in changed)),
+				frappe.PermissionError,
+				title=_("Not Allowed"),
+			)
+
+	def validate_company(self):
+		employee_company = frappe.db.get_value("Employee", self.employee, "company")
+		if self.company and employee_company != self.company:
+			frappe.throw(
+				_("Employee {0} belongs to company {1}, but the review cycle is for {2}.").format(
+					frappe.bold(self.employee), employee_company, self.company
+				),
+				title=_("Wrong Company"),
+			)
+
+	def validate_duplicate(self):
+		existing = frappe.db.get_value(
+			"PL Appraisal",
+			{
+				"employee": self.employee,
+				"review_cycle": self.review_cycle,
+				"docstatus": ("<", 2),
+				"name": ("!=", self.name or ""),
+			},
+			"name",
+		)
+		if existing:
+			frappe.throw(
+				_("Employee {0} already has appraisal {1} in review cycle {2}.").format(
+					frappe.bold(self.employee), frappe.bold(existing), frappe.bold(self.review_cycle)
+				),
+				title=_("Duplicate Appraisal"),
+			)
+
+	def validate_team_and_template(self):
+		cycle_teams = frappe.get_all(
+			"PL Review Cycle Team", filters={"parent": self.review_cycle, "parenttype": "PL Review Cycle"}, pluck="pl_team"
+		)
+		if self.pl_team not in cycle_teams:
+			frappe.throw(
+				_("Team {0} is not in the scope of review cycle {1}.").format(
+					frappe.bold(self.pl_team), frappe.bold(self.review_cycle)
+				),
+				title=_("Team Not in Cycle"),
+			)
+		template_layer = frappe.db.get_value("PL KPI Template", self.template, "layer")
+		if template_layer != self.layer:
+			frappe.throw(
+				_("Template {0} is for layer {1}, but team {2} is in layer {3}.").format(
+					frappe.bold(self.template), _(template_layer), frappe.bold(self.pl_team), _(self.layer)
+				),
+				title=_("Wrong Template"),
+			)
+
+	def validate_membership(self):
+		member = frappe.qb.DocType("PL Team Member")
+		is_member = (
+			frappe.qb.from_(member)
+			.select(member.name)
+			.where(
+				(member.parenttype == "PL Team")
+				& (member.parent == self.pl_team)
+				& (member.employee == self.employee)
+				& (member.from_date <= getdate(self.period_end))
+				& (member.to_date.isnull() | (member.to_date >= getdate(self.period_start)))
+			)
+			.limit(1)
+		).run()
+		is_lead = frappe.db.get_value("PL Team", self.pl_team, "team_lead") == self.employee
+		if not is_member and not is_lead:
+			frappe.throw(
+				_("Employee {0} is not a member of team {1} during the cycle's period.").format(
+					frappe.bold(self.employee), frappe.bold(self.pl_team)
+				),
+				title=_("Not a Team Member"),
+			)

@@ -1,0 +1,85 @@
+# Copyright (c) 2026, Post-Loan Performance contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import cint
+
+from postloan_performance.permissions import is_manager
+
+
+class PLFeedback(Document):
+	def validate(self):
+		appraisal = frappe.db.get_value(
+			"PL Appraisal", self.appraisal, ["employee", "template", "docstatus", "review_cycle"], as_dict=True
+		)
+		self.appraisee = appraisal.employee
+		self.review_cycle = appraisal.review_cycle
+		self.reviewer_user = frappe.db.get_value("Employee", self.reviewer, "user_id")
+		if appraisal.docstatus == 2:
+			frappe.throw(_("Appraisal {0} is cancelled.").format(frappe.bold(self.appraisal)))
+		self.validate_reviewer()
+		self.validate_relationship(appraisal)
+		self.validate_duplicate()
+		self.validate_ratings(appraisal.template)
+
+	def validate_reviewer(self):
+		if not is_manager() and self.reviewer_user != frappe.session.user:
+			frappe.throw(
+				_("You can only give feedback as yourself."), frappe.PermissionError, title=_("Not Allowed")
+			)
+
+	def validate_relationship(self, appraisal):
+		is_self = self.reviewer == appraisal.employee
+		if (self.relationship == "Self") != is_self:
+			frappe.throw(
+				_("Relationship Self is for the appraisee's own feedback only."), title=_("Invalid Relationship")
+			)
+
+	def validate_duplicate(self):
+		existing = frappe.db.exists(
+			"PL Feedback",
+			{
+				"appraisal": self.appraisal,
+				"reviewer": self.reviewer,
+				"docstatus": ("<", 2),
+				"name": ("!=", self.name or ""),
+			},
+		)
+		if existing:
+			frappe.throw(
+				_("You have already given feedback on this appraisal ({0}).").format(existing),
+				title=_("Duplicate Feedback"),
+			)
+
+	def validate_ratings(self, template):
+		criteria = frappe.get_all(
+			"PL Feedback Criterion",
+			filters={"parent": template, "parenttype": "PL KPI Template"},
+			pluck="criterion",
+		)
+		seen = set()
+		for row in self.ratings:
+			if row.criterion not in criteria:
+				frappe.throw(
+					_("Row {0}: {1} is not a feedback criterion of template {2}.").format(
+						row.idx, frappe.bold(row.criterion), frappe.bold(template)
+					),
+					title=_("Unknown Criterion"),
+				)
+			if row.criterion in seen:
+				frappe.throw(_("Row {0}: {1} is rated twice.").format(row.idx, frappe.bold(row.criterion)))
+			seen.add(row.criterion)
+			if not 1 <= cint(row.rating) <= 5:
+				frappe.throw(
+					_("Row {0}: ratings must be between 1 and 5.").format(row.idx), title=_("Invalid Rating")
+				)
+		self.flags.unrated = [c for c in criteria if c not in seen]
+
+	def before_submit(self):
+		if self.flags.unrated:
+			frappe.throw(
+				_("Rate every criterion before submitting: {0}").format(", ".join(self.flags.unrated)),
+				title=_("Missing Ratings"),
+			)

@@ -1,0 +1,100 @@
+# Copyright (c) 2026, Post-Loan Performance contributors
+# For license information, please see license.txt
+
+import frappe
+from frappe import _
+from frappe.model.document import Document
+from frappe.utils import getdate
+
+STATUSES = ("Draft", "Open", "Scoring", "Calibration", "Published", "Closed")
+
+
+class PLReviewCycle(Document):
+	def validate(self):
+		self.validate_status_unchanged()
+		self.validate_periods()
+		self.validate_templates()
+		self.validate_teams()
+
+	def validate_status_unchanged(self):
+		"""Status moves only through the cycle's own steps, never by editing the field."""
+		if self.is_new():
+			self.status = "Draft"
+			return
+		before = self.get_doc_before_save()
+		if before and before.status != self.status and not self.flags.status_change:
+			frappe.throw(
+				_("The status of a review cycle changes only through its action buttons."),
+				title=_("Not Allowed"),
+			)
+
+	def validate_periods(self):
+		if getdate(self.period_end) < getdate(self.period_start):
+			frappe.throw(_("Period End cannot be before Period Start."), title=_("Invalid Period"))
+		if bool(self.baseline_start) != bool(self.baseline_end):
+			frappe.throw(_("Set both Baseline Start and Baseline End, or neither."), title=_("Invalid Baseline"))
+		if self.baseline_start:
+			if getdate(self.baseline_end) < getdate(self.baseline_start):
+				frappe.throw(_("Baseline End cannot be before Baseline Start."), title=_("Invalid Baseline"))
+			if getdate(self.baseline_end) >= getdate(self.period_start):
+				frappe.throw(_("The baseline must end before the period starts."), title=_("Invalid Baseline"))
+		if self.compare_with and self.compare_with == self.name:
+			frappe.throw(_("A cycle cannot be compared with itself."))
+
+	def validate_templates(self):
+		layers = [row.layer for row in self.templates]
+		if len(set(layers)) != len(layers):
+			frappe.throw(_("Choose one template per layer."), title=_("Duplicate Layer"))
+		templates = {
+			t.name: t
+			for t in frappe.get_all(
+				"PL KPI Template",
+				filters={"name": ("in", [r.template for r in self.templates])},
+				fields=["name", "layer", "disabled", "company"],
+			)
+		}
+		for row in self.templates:
+			tpl = templates.get(row.template)
+			if not tpl:
+				continue  # link validation reports it
+			if tpl.layer != row.layer:
+				frappe.throw(
+					_("Row {0}: template {1} is for layer {2}, not {3}.").format(
+						row.idx, frappe.bold(row.template), _(tpl.layer), _(row.layer)
+					),
+					title=_("Wrong Template"),
+				)
+			if tpl.disabled:
+				frappe.throw(_("Row {0}: template {1} is disabled.").format(row.idx, frappe.bold(row.template)))
+			if tpl.company and tpl.company != self.company:
+				frappe.throw(
+					_("Row {0}: template {1} belongs to company {2}.").format(
+						row.idx, frappe.bold(row.template), tpl.company
+					)
+				)
+
+	def validate_teams(self):
+		names = [row.pl_team for row in self.teams]
+		if len(set(names)) != len(names):
+			frappe.throw(_("Each team may be listed only once."), title=_("Duplicate Team"))
+		teams = frappe.get_all(
+			"PL Team", filters={"name": ("in", names)}, fields=["name", "company", "layer", "disabled"]
+		)
+		wrong_company = sorted(t.name for t in teams if t.company != self.company)
+		if wrong_company:
+			frappe.throw(
+				_("These teams do not belong to company {0}: {1}").format(
+					frappe.bold(self.company), ", ".join(wrong_company)
+				),
+				title=_("Wrong Company"),
+			)
+		covered = {row.layer for row in self.templates}
+		missing = sorted({t.layer for t in teams} - covered)
+		if missing:
+			frappe.throw(
+				_("Choose a KPI template for layer(s): {0}").format(", ".join(_(m) for m in missing)),
+				title=_("Missing Template"),
+			)
+
+	def template_for_layer(self, layer: str) -> str | None:
+		return next((row.template for row in self.templates if row.layer == layer), None)
