@@ -123,8 +123,8 @@ def feedback_has_permission(doc, ptype: str | None = None, user: str | None = No
 	user = _user(user)
 	if is_manager(user):
 		return None
-	if ptype == "create" and not doc.get("reviewer_user"):
-		return None  # checked again in validate, once the reviewer is set
+	if ptype == "create":
+		return None  # PL Feedback.validate refuses feedback in someone else's name
 	return doc.get("reviewer_user") == user
 
 
@@ -148,8 +148,8 @@ def appeal_has_permission(doc, ptype: str | None = None, user: str | None = None
 		return None
 	if doc.get("pl_team") in led_teams(user):
 		return None
-	if ptype == "create" and not doc.get("appraisal"):
-		return None
+	if ptype == "create":
+		return None  # PL Appeal.validate refuses an appeal on someone else's appraisal
 	return False
 
 
@@ -166,8 +166,8 @@ def survey_has_permission(doc, ptype: str | None = None, user: str | None = None
 	user = _user(user)
 	if user == "Administrator" or "System Manager" in roles_of(user):
 		return None
-	if ptype == "create" and not doc.get("respondent_user"):
-		return None
+	if ptype == "create":
+		return None  # PL Satisfaction Survey.validate refuses answers in someone else's name
 	return doc.get("respondent_user") == user
 
 

@@ -25,7 +25,7 @@ class EngineError(ValueError):
 
 	code: str = "engine_error"
 
-	def __init__(self, code: str | None = None, **details: Any) -> None:
+	def __init__(self, code: str | None = None, /, **details: Any) -> None:
 		if code is not None:
 			self.code = code
 		self.details: dict[str, Any] = details

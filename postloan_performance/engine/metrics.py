@@ -138,7 +138,7 @@ class PeriodError(EngineError):
 
 
 class UnknownMetricError(EngineError):
-	"""``compute`` was asked for a code that is not in :data:`METRICS`. details: code."""
+	"""``compute`` was asked for a code that is not in :data:`METRICS`. details: metric."""
 
 	code = "unknown_metric"
 
@@ -182,6 +182,13 @@ def _number(values: pd.Series) -> pd.Series:
 def _keys(values: Any) -> np.ndarray:
 	"""Object array of identifiers (None/NaN stay missing) so merges never compare str with float."""
 	return np.asarray(pd.Series(values).astype(object), dtype=object)
+
+
+def _dates(values: Any, length: int) -> np.ndarray:
+	"""Positional datetime64 array of ``length`` (a scalar is repeated; None gives NaT)."""
+	if values is None or np.ndim(values) == 0:
+		return pd.to_datetime(pd.Series([values] * length, dtype=object)).to_numpy()
+	return pd.to_datetime(pd.Series(np.asarray(values))).to_numpy()
 
 
 def _coalesce(first: Any, second: Any) -> np.ndarray:
@@ -253,7 +260,9 @@ class _Context:
 			frame = self.frame(frame_name)
 			table = pd.DataFrame({"key": _keys(frame[key]), "value": _keys(frame[value])})
 			table = table[table["key"].notna()].drop_duplicates("key", keep="last")
-			self._maps[(frame_name, value)] = pd.Series(table["value"].to_numpy(), index=table["key"].to_numpy())
+			self._maps[(frame_name, value)] = pd.Series(
+				table["value"].to_numpy(), index=table["key"].to_numpy()
+			)
 		return self._maps[(frame_name, value)]
 
 	def _map(self, keys: Any, frame_name: str, key: str, value: str) -> np.ndarray:
@@ -297,12 +306,12 @@ class _Context:
 		else:
 			if employee is None:
 				return base.iloc[0:0].assign(subject=None)
-			low_values = pd.Series(low if low is not None else pd.NaT, index=base.index)
-			high_values = pd.Series(high, index=base.index) if high is not None else low_values
+			low_values = _dates(low, len(base))
+			high_values = _dates(high, len(base)) if high is not None else low_values
 			base = base.assign(
 				_key=_keys(employee) if len(base) else np.array([], dtype=object),
-				_low=pd.to_datetime(low_values.to_numpy()),
-				_high=pd.to_datetime(high_values.to_numpy()),
+				_low=low_values,
+				_high=high_values,
 			)
 			base = base[base["_key"].notna()]
 			merged = base.merge(self.subjects, on="_key", how="inner")
@@ -338,7 +347,10 @@ def _count_rate(attributed: pd.DataFrame, flag: str) -> pd.Series:
 	"""Percent of attributed rows whose boolean ``flag`` is true, per subject."""
 	if attributed.empty:
 		return pd.Series(dtype=float)
-	return attributed.assign(_flag=attributed[flag].astype(float)).groupby("subject", sort=False)["_flag"].mean() * 100
+	return (
+		attributed.assign(_flag=attributed[flag].astype(float)).groupby("subject", sort=False)["_flag"].mean()
+		* 100
+	)
 
 
 def _mean(attributed: pd.DataFrame, column: str, scale: float = 1.0) -> pd.Series:
@@ -383,12 +395,16 @@ def _npl_at(ctx: _Context, as_of: pd.Timestamp) -> pd.Series:
 			{"loan": _keys(cases.loc[active, "loan"]), "_collector": _keys(cases.loc[active, "collector"])}
 		)
 		pairs = rows.merge(holders, on="loan", how="inner")
-		attributed = ctx.attribute(pairs, employee=pairs["_collector"], low=pd.Series(last, index=pairs.index))
+		attributed = ctx.attribute(
+			pairs, employee=pairs["_collector"], low=pd.Series(last, index=pairs.index)
+		)
 	totals = attributed.groupby("subject", sort=False)[["_npl_out", "_out"]].sum()
 	return _safe_ratio(totals["_npl_out"], totals["_out"])
 
 
-def npl_ratio(frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None) -> pd.Series:
+def npl_ratio(
+	frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None
+) -> pd.Series:
 	"""NPL ratio in percent: Σ outstanding classified Substandard/Doubtful/Loss ÷ Σ outstanding.
 
 	Choice: the snapshot date is the single latest ``as_of_date`` present in the snapshot data at or before
@@ -419,7 +435,9 @@ def _recoveries_in(ctx: _Context, start: pd.Timestamp, end: pd.Timestamp) -> pd.
 	recoveries = ctx.frame("recoveries")
 	days = _day(recoveries["received_on"])
 	inside = _between(days, start, end)
-	selected = recoveries.loc[inside].assign(_day=days[inside], _amount=_number(recoveries.loc[inside, "amount"]))
+	selected = recoveries.loc[inside].assign(
+		_day=days[inside], _amount=_number(recoveries.loc[inside, "amount"])
+	)
 	selected = selected.reset_index(drop=True)
 	return ctx.attribute(
 		selected,
@@ -447,7 +465,9 @@ def _recovery_rate(ctx: _Context, start: pd.Timestamp, end: pd.Timestamp) -> pd.
 	return _safe_ratio(numerator, denominator)
 
 
-def recovery_rate(frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None) -> pd.Series:
+def recovery_rate(
+	frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None
+) -> pd.Series:
 	"""Σ recoveries received in period ÷ Σ entry_overdue_amount of the cases open at period start or
 	opened in period, in percent.
 
@@ -489,7 +509,10 @@ def _successes(ctx: _Context, cases: pd.DataFrame) -> pd.DataFrame:
 	selected = cases.loc[success].reset_index(drop=True)
 	selected = selected.assign(_days=(selected["_closed"] - selected["_opened"]).dt.days.astype(float))
 	return ctx.attribute(
-		selected, employee=selected["collector"], low=selected["_closed"], team=ctx.loan_team(selected["loan"])
+		selected,
+		employee=selected["collector"],
+		low=selected["_closed"],
+		team=ctx.loan_team(selected["loan"]),
 	)
 
 
@@ -527,7 +550,9 @@ def _actions_attribution(ctx: _Context, actions: pd.DataFrame, day: pd.Series) -
 	}
 
 
-def ptp_kept_rate(frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None) -> pd.Series:
+def ptp_kept_rate(
+	frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None
+) -> pd.Series:
 	"""Kept promises to pay ÷ promises with ptp_date in period, in percent.
 
 	A PTP is an action with ptp_amount > 0 and a ptp_date. It is kept when the recoveries on the same
@@ -562,7 +587,9 @@ def ptp_kept_rate(frames: Frames, subjects: pd.DataFrame, period: Period, baseli
 	# compare in percent with a small tolerance so 950.00 of 1000.00 is kept despite float noise
 	kept = paid_per_ptp * 100.0 + 1e-6 >= ptps["_amount"] * (PTP_KEPT_SHARE * 100.0)
 	ptps = ptps.assign(_kept=kept)
-	attributed = ctx.attribute(ptps, **_actions_attribution(ctx, ptps, ptps["_acted"].fillna(ptps["_promised"])))
+	attributed = ctx.attribute(
+		ptps, **_actions_attribution(ctx, ptps, ptps["_acted"].fillna(ptps["_promised"]))
+	)
 	return ctx.result(_count_rate(attributed, "_kept"), "ptp_kept_rate")
 
 
@@ -575,7 +602,9 @@ def right_party_contact_rate(
 	actions = ctx.frame("actions")
 	days = _day(actions["action_on"])
 	mask = _between(days, ctx.start, ctx.end) & actions["action_type"].isin(CONTACT_ACTION_TYPES)
-	selected = actions.loc[mask].assign(_day=days[mask], _right=actions.loc[mask, "contact_result"].eq(RIGHT_PARTY))
+	selected = actions.loc[mask].assign(
+		_day=days[mask], _right=actions.loc[mask, "contact_result"].eq(RIGHT_PARTY)
+	)
 	selected = selected.reset_index(drop=True)
 	attributed = ctx.attribute(selected, **_actions_attribution(ctx, selected, selected["_day"]))
 	return ctx.result(_count_rate(attributed, "_right"), "right_party_contact_rate")
@@ -617,7 +646,9 @@ def warning_precision(
 	return ctx.result(_count_rate(attributed, "_confirmed"), "warning_precision")
 
 
-def warning_recall(frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None) -> pd.Series:
+def warning_recall(
+	frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None
+) -> pd.Series:
 	"""Loans first classified NPL in period that had an alert in the 90 days before ÷ loans first
 	classified NPL in period, in percent.
 
@@ -636,7 +667,12 @@ def warning_recall(frames: Frames, subjects: pd.DataFrame, period: Period, basel
 	snapshots = ctx.frame("snapshots")
 	npl = snapshots["classification"].isin(NPL_CLASSIFICATIONS)
 	firsts = (
-		pd.DataFrame({"loan": _keys(snapshots.loc[npl, "loan"]), "_first": _day(snapshots.loc[npl, "as_of_date"])})
+		pd.DataFrame(
+			{
+				"loan": _keys(snapshots.loc[npl, "loan"]),
+				"_first": _day(snapshots.loc[npl, "as_of_date"]).to_numpy(),
+			}
+		)
 		.dropna()
 		.groupby("loan", sort=False)["_first"]
 		.min()
@@ -724,7 +760,9 @@ def ticket_resolution_rate(
 	tickets, days = _tickets_opened(ctx)
 	resolved_day = _day(tickets["resolved_on"])
 	tickets = tickets.assign(_resolved=resolved_day.notna() & (resolved_day <= ctx.end))
-	attributed = ctx.attribute(tickets, employee=tickets["agent"], low=days, team=ctx.loan_team(tickets["loan"]))
+	attributed = ctx.attribute(
+		tickets, employee=tickets["agent"], low=days, team=ctx.loan_team(tickets["loan"])
+	)
 	return ctx.result(_count_rate(attributed, "_resolved"), "ticket_resolution_rate")
 
 
@@ -796,7 +834,9 @@ def team_satisfaction(
 	ctx = _Context(frames, subjects, period)
 	survey = ctx.frame("survey")
 	items = pd.DataFrame({item: _number(survey[item]) for item in SURVEY_ITEMS})
-	survey = survey.assign(_sum=items.sum(axis=1, skipna=True), _count=items.notna().sum(axis=1).astype(float))
+	survey = survey.assign(
+		_sum=items.sum(axis=1, skipna=True), _count=items.notna().sum(axis=1).astype(float)
+	)
 	survey = survey[survey["_count"] > 0].reset_index(drop=True)
 	attributed = ctx.attribute(
 		survey,
@@ -841,7 +881,9 @@ METRICS: dict[str, MetricSpec] = {
 			("snapshots", "loans", "cases"),
 			True,
 		),
-		MetricSpec("recovery_rate", "Recovery Rate", "%", _H, recovery_rate, ("cases", "recoveries", "loans")),
+		MetricSpec(
+			"recovery_rate", "Recovery Rate", "%", _H, recovery_rate, ("cases", "recoveries", "loans")
+		),
 		MetricSpec(
 			"recovery_rate_improvement",
 			"Recovery Rate Improvement",
@@ -852,7 +894,12 @@ METRICS: dict[str, MetricSpec] = {
 			True,
 		),
 		MetricSpec(
-			"collection_success_rate", "Collection Success Rate", "%", _H, collection_success_rate, ("cases", "loans")
+			"collection_success_rate",
+			"Collection Success Rate",
+			"%",
+			_H,
+			collection_success_rate,
+			("cases", "loans"),
 		),
 		MetricSpec(
 			"avg_collection_cycle_days",
@@ -863,7 +910,12 @@ METRICS: dict[str, MetricSpec] = {
 			("cases", "loans"),
 		),
 		MetricSpec(
-			"ptp_kept_rate", "PTP Kept Rate", "%", _H, ptp_kept_rate, ("actions", "recoveries", "cases", "loans")
+			"ptp_kept_rate",
+			"PTP Kept Rate",
+			"%",
+			_H,
+			ptp_kept_rate,
+			("actions", "recoveries", "cases", "loans"),
 		),
 		MetricSpec(
 			"right_party_contact_rate",
@@ -874,12 +926,24 @@ METRICS: dict[str, MetricSpec] = {
 			("actions", "cases", "loans"),
 		),
 		MetricSpec(
-			"recovered_amount", "Recovered Amount", "amount", _H, recovered_amount, ("recoveries", "cases", "loans")
+			"recovered_amount",
+			"Recovered Amount",
+			"amount",
+			_H,
+			recovered_amount,
+			("recoveries", "cases", "loans"),
 		),
 		MetricSpec("warning_precision", "Warning Precision", "%", _H, warning_precision, ("alerts", "loans")),
-		MetricSpec("warning_recall", "Warning Recall", "%", _H, warning_recall, ("snapshots", "alerts", "loans")),
 		MetricSpec(
-			"risk_report_quality", "Risk Report Quality", "points", _H, risk_report_quality, ("assessments", "loans")
+			"warning_recall", "Warning Recall", "%", _H, warning_recall, ("snapshots", "alerts", "loans")
+		),
+		MetricSpec(
+			"risk_report_quality",
+			"Risk Report Quality",
+			"points",
+			_H,
+			risk_report_quality,
+			("assessments", "loans"),
 		),
 		MetricSpec(
 			"risk_event_handling_hours",
@@ -890,7 +954,12 @@ METRICS: dict[str, MetricSpec] = {
 			("events", "loans"),
 		),
 		MetricSpec(
-			"ticket_resolution_rate", "Ticket Resolution Rate", "%", _H, ticket_resolution_rate, ("tickets", "loans")
+			"ticket_resolution_rate",
+			"Ticket Resolution Rate",
+			"%",
+			_H,
+			ticket_resolution_rate,
+			("tickets", "loans"),
 		),
 		MetricSpec(
 			"first_response_minutes",
@@ -932,7 +1001,7 @@ def compute(
 	attribution. Raises :class:`UnknownMetricError` for an unknown code."""
 	spec = METRICS.get(code)
 	if spec is None:
-		raise UnknownMetricError(code=code)
+		raise UnknownMetricError(metric=code)
 	result = spec.function(frames, subjects, period, baseline)
 	result.name = code
 	return result

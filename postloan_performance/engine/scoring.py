@@ -8,6 +8,7 @@ machine-readable ``code``; nothing here rounds: rounding to 2 decimals is for di
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
@@ -73,7 +74,13 @@ NO_DATA_POLICIES = (EXCLUDE_AND_RENORMALISE, SCORE_ZERO, REQUIRE_MANUAL_VALUE)
 
 DEFAULT_THRESHOLD_SCORE = 60.0
 DEFAULT_CAP = 120.0
-DEFAULT_GRADE_BANDS: list[tuple[str, float]] = [("S", 95.0), ("A", 85.0), ("B", 70.0), ("C", 60.0), ("D", 0.0)]
+DEFAULT_GRADE_BANDS: list[tuple[str, float]] = [
+	("S", 95.0),
+	("A", 85.0),
+	("B", 70.0),
+	("C", 60.0),
+	("D", 0.0),
+]
 DEFAULT_FORCED_SHARES: dict[str, float] = {"S": 10.0, "A": 20.0, "B": 50.0, "C": 15.0, "D": 5.0}
 DEFAULT_GRADE_ORDER: tuple[str, ...] = ("S", "A", "B", "C", "D")
 
@@ -227,7 +234,7 @@ def validate_targets(
 	if method == RATIO and tg is not None and tg <= 0:
 		raise ConfigError("ratio_target_not_positive", target=target)
 	ordered = [sign * v for v in (th, tg, st) if v is not None]
-	if any(b <= a for a, b in zip(ordered, ordered[1:], strict=False)):
+	if any(b <= a for a, b in itertools.pairwise(ordered)):
 		raise TargetOrderError(direction=direction, threshold=threshold, target=target, stretch=stretch)
 
 
@@ -300,7 +307,7 @@ def _parse_bands(bands: Any) -> list[tuple[float | None, float | None, float]]:
 	if not parsed:
 		raise MissingTargetError(method=BANDED)
 	ordered = sorted(parsed, key=lambda band: -math.inf if band[0] is None else band[0])
-	for previous, current in zip(ordered, ordered[1:], strict=False):
+	for previous, current in itertools.pairwise(ordered):
 		if previous[1] is None or current[0] is None or previous[1] > current[0]:
 			raise ConfigError("band_overlap", first=previous[:2], second=current[:2])
 	return ordered
@@ -616,7 +623,8 @@ def forced_distribution(
 	Subjects are ranked by score descending. With ``n`` scored subjects, the boundary after grade ``k`` is
 	``round_half_up(cumulative_share_k ÷ Σ shares × n)`` (exact decimal arithmetic), so the slots add up to
 	``n`` and shares that do not sum to 100 are renormalised. Example n = 10 with the default shares:
-	boundaries 1, 3, 8, 9.5→10, 10, i.e. S 1, A 2, B 5, C 2, D 0. Position ``i`` gets its slot's grade.
+	boundaries 1, 3, 8, 9.5→10, 10, i.e. S 1, A 2, B 5, C 2, D 0; a lone subject gets B (0.1→0, 0.3→0,
+	0.8→1). Position ``i`` (0-based) gets the grade of the first boundary above it.
 
 	Ties share a grade: every member of a group of equal scores (within 1e-9) gets the grade of the
 	best-ranked position of the group, so a tie straddling a boundary lifts the whole group (the quota is

@@ -24,7 +24,7 @@ RELATIONSHIP_WEIGHT_FIELDS = {
 
 def kpi_lines_from_template(template: str) -> list[dict]:
 	"""Copy a template's KPI items into appraisal lines, so later template edits never rewrite them."""
-	tpl = frappe.get_cached_doc("PL KPI Template", template)
+	tpl = frappe.get_doc("PL KPI Template", template)
 	kpis = {
 		k.name: k
 		for k in frappe.get_all(
@@ -54,7 +54,7 @@ def score_appraisal(doc, enforce_policy: bool = False) -> None:
 	`enforce_policy` applies the "Require Manual Value" no-data policy (on submit); while the appraisal
 	is a draft, lines without data are simply left out.
 	"""
-	tpl = frappe.get_cached_doc("PL KPI Template", doc.template)
+	tpl = frappe.get_doc("PL KPI Template", doc.template)
 	cap = flt(tpl.score_cap) or scoring.DEFAULT_CAP
 	threshold_score = flt(tpl.threshold_score) if tpl.threshold_score is not None else 60.0
 
