@@ -867,126 +867,123 @@ class MetricSpec:
 
 
 _H, _L = HIGHER_IS_BETTER, LOWER_IS_BETTER
+_LOAN_DATA = ("loans",)
+_SPECS: tuple[tuple[str, str, str, str, MetricFunction, tuple[str, ...]], ...] = (
+	("npl_ratio", "NPL Ratio", "%", _L, npl_ratio, ("snapshots", "cases", *_LOAN_DATA)),
+	(
+		"npl_ratio_reduction",
+		"NPL Ratio Reduction",
+		"%",
+		_H,
+		npl_ratio_reduction,
+		("snapshots", "cases", *_LOAN_DATA),
+	),
+	("recovery_rate", "Recovery Rate", "%", _H, recovery_rate, ("cases", "recoveries", *_LOAN_DATA)),
+	(
+		"recovery_rate_improvement",
+		"Recovery Rate Improvement",
+		"%",
+		_H,
+		recovery_rate_improvement,
+		("cases", "recoveries", *_LOAN_DATA),
+	),
+	(
+		"collection_success_rate",
+		"Collection Success Rate",
+		"%",
+		_H,
+		collection_success_rate,
+		("cases", *_LOAN_DATA),
+	),
+	(
+		"avg_collection_cycle_days",
+		"Average Collection Cycle",
+		"days",
+		_L,
+		avg_collection_cycle_days,
+		("cases", *_LOAN_DATA),
+	),
+	(
+		"ptp_kept_rate",
+		"Promise-to-Pay Kept Rate",
+		"%",
+		_H,
+		ptp_kept_rate,
+		("actions", "recoveries", "cases", *_LOAN_DATA),
+	),
+	(
+		"right_party_contact_rate",
+		"Right-Party Contact Rate",
+		"%",
+		_H,
+		right_party_contact_rate,
+		("actions", "cases", *_LOAN_DATA),
+	),
+	(
+		"recovered_amount",
+		"Recovered Amount",
+		"amount",
+		_H,
+		recovered_amount,
+		("recoveries", "cases", *_LOAN_DATA),
+	),
+	("warning_precision", "Early Warning Precision", "%", _H, warning_precision, ("alerts", *_LOAN_DATA)),
+	("warning_recall", "Early Warning Recall", "%", _H, warning_recall, ("snapshots", "alerts", *_LOAN_DATA)),
+	(
+		"risk_report_quality",
+		"Risk Report Quality",
+		"%",
+		_H,
+		risk_report_quality,
+		("assessments", *_LOAN_DATA),
+	),
+	(
+		"risk_event_handling_hours",
+		"Risk Event Handling Time",
+		"hours",
+		_L,
+		risk_event_handling_hours,
+		("events", *_LOAN_DATA),
+	),
+	(
+		"ticket_resolution_rate",
+		"Ticket Resolution Rate",
+		"%",
+		_H,
+		ticket_resolution_rate,
+		("tickets", *_LOAN_DATA),
+	),
+	(
+		"first_response_minutes",
+		"First Response Time",
+		"minutes",
+		_L,
+		first_response_minutes,
+		("tickets", *_LOAN_DATA),
+	),
+	(
+		"customer_satisfaction",
+		"Customer Satisfaction",
+		"%",
+		_H,
+		customer_satisfaction,
+		("customer_feedback", "cases", *_LOAN_DATA),
+	),
+	(
+		"customer_loyalty_nps",
+		"Customer Loyalty (NPS)",
+		"points",
+		_H,
+		customer_loyalty_nps,
+		("customer_feedback", "cases", *_LOAN_DATA),
+	),
+	("team_satisfaction", "Team Satisfaction", "points", _H, team_satisfaction, ("survey",)),
+)
+_NEEDS_BASELINE = frozenset({"npl_ratio_reduction", "recovery_rate_improvement"})
 
 METRICS: dict[str, MetricSpec] = {
-	spec.code: spec
-	for spec in (
-		MetricSpec("npl_ratio", "NPL Ratio", "%", _L, npl_ratio, ("snapshots", "loans", "cases")),
-		MetricSpec(
-			"npl_ratio_reduction",
-			"NPL Ratio Reduction",
-			"points",
-			_H,
-			npl_ratio_reduction,
-			("snapshots", "loans", "cases"),
-			True,
-		),
-		MetricSpec(
-			"recovery_rate", "Recovery Rate", "%", _H, recovery_rate, ("cases", "recoveries", "loans")
-		),
-		MetricSpec(
-			"recovery_rate_improvement",
-			"Recovery Rate Improvement",
-			"points",
-			_H,
-			recovery_rate_improvement,
-			("cases", "recoveries", "loans"),
-			True,
-		),
-		MetricSpec(
-			"collection_success_rate",
-			"Collection Success Rate",
-			"%",
-			_H,
-			collection_success_rate,
-			("cases", "loans"),
-		),
-		MetricSpec(
-			"avg_collection_cycle_days",
-			"Average Collection Cycle",
-			"days",
-			_L,
-			avg_collection_cycle_days,
-			("cases", "loans"),
-		),
-		MetricSpec(
-			"ptp_kept_rate",
-			"PTP Kept Rate",
-			"%",
-			_H,
-			ptp_kept_rate,
-			("actions", "recoveries", "cases", "loans"),
-		),
-		MetricSpec(
-			"right_party_contact_rate",
-			"Right Party Contact Rate",
-			"%",
-			_H,
-			right_party_contact_rate,
-			("actions", "cases", "loans"),
-		),
-		MetricSpec(
-			"recovered_amount",
-			"Recovered Amount",
-			"amount",
-			_H,
-			recovered_amount,
-			("recoveries", "cases", "loans"),
-		),
-		MetricSpec("warning_precision", "Warning Precision", "%", _H, warning_precision, ("alerts", "loans")),
-		MetricSpec(
-			"warning_recall", "Warning Recall", "%", _H, warning_recall, ("snapshots", "alerts", "loans")
-		),
-		MetricSpec(
-			"risk_report_quality",
-			"Risk Report Quality",
-			"points",
-			_H,
-			risk_report_quality,
-			("assessments", "loans"),
-		),
-		MetricSpec(
-			"risk_event_handling_hours",
-			"Risk Event Handling Time",
-			"hours",
-			_L,
-			risk_event_handling_hours,
-			("events", "loans"),
-		),
-		MetricSpec(
-			"ticket_resolution_rate",
-			"Ticket Resolution Rate",
-			"%",
-			_H,
-			ticket_resolution_rate,
-			("tickets", "loans"),
-		),
-		MetricSpec(
-			"first_response_minutes",
-			"First Response Time",
-			"minutes",
-			_L,
-			first_response_minutes,
-			("tickets", "loans"),
-		),
-		MetricSpec(
-			"customer_satisfaction",
-			"Customer Satisfaction",
-			"points",
-			_H,
-			customer_satisfaction,
-			("customer_feedback", "cases", "loans"),
-		),
-		MetricSpec(
-			"customer_loyalty_nps",
-			"Customer Loyalty (NPS)",
-			"points",
-			_H,
-			customer_loyalty_nps,
-			("customer_feedback", "cases", "loans"),
-		),
-		MetricSpec("team_satisfaction", "Team Satisfaction", "points", _H, team_satisfaction, ("survey",)),
-	)
+	code: MetricSpec(code, label, unit, direction, function, frames, code in _NEEDS_BASELINE)
+	for code, label, unit, direction, function, frames in _SPECS
 }
 
 

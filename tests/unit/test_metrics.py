@@ -575,3 +575,94 @@ def test_inputs_are_not_mutated_and_datetime64_columns_work():
 	assert_values(result, {"emp1": 100 / 3, "emp2": 50.0, "emp3": None, "emp4": 0.0, "T": 25.0})
 	for name in ("recoveries", "actions", "loans"):
 		pd.testing.assert_frame_equal(frames[name], before[name])
+
+
+def test_registry_agrees_with_the_metric_catalog():
+	# metric_catalog is what DocType validation reads: labels, units and directions must not drift apart
+	from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
+
+	assert set(BUILTIN_METRICS) == set(m.METRICS)
+	for code, entry in BUILTIN_METRICS.items():
+		spec = m.METRICS[code]
+		assert (spec.label, spec.unit, spec.direction) == (
+			entry["label"],
+			entry["unit"],
+			entry["direction"],
+		), code
+
+
+# ---------------------------------------------------------------------------------------- stats
+# (engine.stats feeds the Scheme Effect Evaluation report: baseline sample a vs scheme sample b)
+
+
+def test_welch_t_test_hand_worked():
+	from postloan_performance.engine import stats
+
+	result = stats.welch_t_test([1, 2, 3, 4], [2, 4, 6, 8, 10, None, float("nan")])
+	# a: mean 2.5, s² = 5/3 ; b: mean 6, s² = 10 ; delta = 3.5
+	# se² = (5/3)/4 + 10/5 = 0.41667 + 2 = 2.41667 ; t = 3.5/√2.41667 = 2.25144
+	# df = 2.41667² / (0.41667²/3 + 2²/4) = 5.84028 / 1.05787 = 5.52079
+	assert result["n_a"] == 4 and result["n_b"] == 5
+	assert result["mean_a"] == pytest.approx(2.5) and result["mean_b"] == pytest.approx(6.0)
+	assert result["delta"] == pytest.approx(3.5)
+	se2 = (5 / 3) / 4 + 10 / 5
+	assert result["t"] == pytest.approx(3.5 / math.sqrt(se2))
+	assert result["df"] == pytest.approx(se2**2 / (((5 / 3) / 4) ** 2 / 3 + 2**2 / 4))
+	try:
+		import scipy  # noqa: F401
+	except ImportError:  # optional dependency: normal approximation instead
+		assert result["p_value"] == pytest.approx(math.erfc(result["t"] / math.sqrt(2)))
+	else:
+		assert result["p_value"] == pytest.approx(0.0691336, abs=1e-6)  # two-sided t(5.52)
+
+
+def test_welch_t_test_without_scipy_uses_normal_approximation(monkeypatch):
+	import sys
+
+	from postloan_performance.engine import stats
+
+	monkeypatch.setitem(sys.modules, "scipy", None)
+	monkeypatch.setitem(sys.modules, "scipy.stats", None)
+	result = stats.welch_t_test([1, 2, 3, 4], [2, 4, 6, 8, 10])
+	# p = erfc(|t|/√2) = 2 × (1 − Φ(2.25144)) ≈ 0.02436
+	assert result["p_value"] == pytest.approx(math.erfc(result["t"] / math.sqrt(2)))
+	assert result["p_value"] == pytest.approx(0.02436, abs=1e-4)
+
+
+def test_welch_t_test_degenerate_samples():
+	from postloan_performance.engine import stats
+
+	tiny = stats.welch_t_test([5], [1, 2, 3])
+	assert tiny["mean_a"] == 5.0 and tiny["delta"] == pytest.approx(-3.0)
+	assert tiny["t"] is None and tiny["df"] is None and tiny["p_value"] is None
+	flat = stats.welch_t_test([2, 2, 2], [3, 3])  # no variance at all: no test possible
+	assert flat["delta"] == pytest.approx(1.0) and flat["p_value"] is None
+	empty = stats.welch_t_test([], [1, 2])
+	assert empty["mean_a"] is None and empty["delta"] is None and empty["p_value"] is None
+
+
+def test_permutation_test():
+	from postloan_performance.engine import stats
+
+	# [1,2,3] vs [4,5,6]: of the 20 equally likely splits, 2 have |Δ| ≥ 3 → exact p = 0.1
+	p = stats.permutation_test([1, 2, 3], [4, 5, 6], n_resamples=20000, seed=1)
+	assert p == pytest.approx(0.1, abs=0.01)
+	assert stats.permutation_test([1, 2, 3], [4, 5, 6], seed=7) == stats.permutation_test(
+		[1, 2, 3], [4, 5, 6], seed=7
+	)
+	# identical samples: every shuffle is at least as extreme → p = 1
+	assert stats.permutation_test([1, 2], [1, 2], n_resamples=99) == 1.0
+	assert stats.permutation_test([], [1, 2]) is None
+
+
+def test_engine_never_imports_frappe_and_scipy_is_lazy():
+	import subprocess
+	import sys
+
+	code = (
+		"import sys; import postloan_performance.engine.scoring, postloan_performance.engine.metrics, "
+		"postloan_performance.engine.stats; "
+		"assert 'frappe' not in sys.modules; assert 'scipy' not in sys.modules"
+	)
+	root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
+	subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
