@@ -49,17 +49,24 @@ def kpi_lines_from_template(template: str) -> list[dict]:
 
 
 def score_appraisal(doc, enforce_policy: bool = False) -> None:
-	"""Score every KPI line of an appraisal and set the quantitative, qualitative and total scores.
-
-	`enforce_policy` applies the "Require Manual Value" no-data policy (on submit); while the appraisal
-	is a draft, lines without data are simply left out.
-	"""
+	"""Score an appraisal document (controller path): lines, 360 aggregate, totals and grade."""
 	tpl = frappe.get_doc("PL KPI Template", doc.template)
+	qualitative = qualitative_score_of(doc.name, tpl) if not doc.is_new() else None
+	apply_scores(doc, doc.kpis, tpl, qualitative, enforce_policy=enforce_policy)
+
+
+def apply_scores(header, lines, tpl, qualitative: float | None, enforce_policy: bool = False) -> None:
+	"""Score KPI lines and set the header's quantitative, qualitative and total scores and grade.
+
+	`header` and `lines` may be documents or plain `frappe._dict` rows (the set-wise compute path uses
+	rows), so both paths score by the same code. `enforce_policy` applies the "Require Manual Value"
+	no-data policy (on submit); while an appraisal is a draft, lines without data are left out.
+	"""
 	cap = flt(tpl.score_cap) or scoring.DEFAULT_CAP
 	threshold_score = flt(tpl.threshold_score) if tpl.threshold_score is not None else 60.0
 
 	weights, scores = [], []
-	for line in doc.kpis:
+	for line in lines:
 		actual = None if line.no_data else flt(line.actual)
 		try:
 			score = scoring.score_line(
@@ -85,39 +92,59 @@ def score_appraisal(doc, enforce_policy: bool = False) -> None:
 	if policy == scoring.REQUIRE_MANUAL_VALUE and not enforce_policy:
 		policy = scoring.EXCLUDE_AND_RENORMALISE
 	try:
-		quantitative = scoring.quantitative_score(weights, scores, policy) if doc.kpis else None
+		quantitative = scoring.quantitative_score(weights, scores, policy) if lines else None
 	except EngineError as e:
 		throw_engine_error(e, title=_("Missing KPI Values"))
 
-	qualitative = qualitative_score_of(doc.name, tpl) if not doc.is_new() else None
 	total = scoring.total_score(quantitative, qualitative, tpl.quantitative_weight, tpl.qualitative_weight)
-
-	doc.quantitative_score = quantitative or 0
-	doc.qualitative_score = qualitative or 0
-	doc.total_score = total or 0
+	header.quantitative_score = quantitative or 0
+	header.qualitative_score = qualitative or 0
+	header.total_score = total or 0
 	bands = [(b.grade, flt(b.min_score)) for b in tpl.grade_bands] or scoring.DEFAULT_GRADE_BANDS
-	doc.grade = scoring.grade_for(total, bands) if total is not None else None
-	doc.final_grade = doc.calibrated_grade or doc.grade
+	header.grade = scoring.grade_for(total, bands) if total is not None else None
+	header.final_grade = header.calibrated_grade or header.grade
 
 
-def qualitative_score_of(appraisal: str, tpl) -> float | None:
-	"""360 score of one appraisal from its submitted feedback."""
+def group_weights(tpl) -> dict[str, float]:
+	return {rel: flt(tpl.get(field)) for rel, field in RELATIONSHIP_WEIGHT_FIELDS.items()}
+
+
+def criteria_weights(tpl) -> dict[str, float]:
+	return {c.criterion: flt(c.weight) for c in tpl.criteria}
+
+
+def load_ratings(appraisals: list[str]) -> dict[str, list[tuple]]:
+	"""Submitted 360 ratings of many appraisals in one query: appraisal -> [(criterion, group, rating)]."""
+	if not appraisals:
+		return {}
 	feedback = frappe.qb.DocType("PL Feedback")
 	rating = frappe.qb.DocType("PL Feedback Rating")
 	rows = (
 		frappe.qb.from_(rating)
 		.join(feedback)
 		.on(rating.parent == feedback.name)
-		.select(rating.criterion, feedback.relationship.as_("rater_group"), rating.rating)
+		.select(feedback.appraisal, rating.criterion, feedback.relationship, rating.rating)
 		.where(
-			(rating.parenttype == "PL Feedback") & (feedback.appraisal == appraisal) & (feedback.docstatus == 1)
+			(rating.parenttype == "PL Feedback")
+			& (feedback.appraisal.isin(appraisals))
+			& (feedback.docstatus == 1)
 		)
 	).run()
+	grouped: dict[str, list[tuple]] = {}
+	for appraisal, criterion, relationship, value in rows:
+		grouped.setdefault(appraisal, []).append((criterion, relationship, value))
+	return grouped
+
+
+def qualitative_from_ratings(rows: list[tuple] | None, tpl) -> float | None:
 	if not rows:
 		return None
-	criteria = {c.criterion: flt(c.weight) for c in tpl.criteria}
-	groups = {rel: flt(tpl.get(field)) for rel, field in RELATIONSHIP_WEIGHT_FIELDS.items()}
 	try:
-		return scoring.qualitative_score(rows, criteria, groups)
+		return scoring.qualitative_score(rows, criteria_weights(tpl), group_weights(tpl))
 	except EngineError as e:
 		throw_engine_error(e)
+
+
+def qualitative_score_of(appraisal: str, tpl) -> float | None:
+	"""360 score of one appraisal from its submitted feedback."""
+	return qualitative_from_ratings(load_ratings([appraisal]).get(appraisal), tpl)

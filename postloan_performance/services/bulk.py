@@ -1,0 +1,73 @@
+"""Set-based writes: many rows in a few statements, and their audit trail."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import frappe
+from frappe.utils import now_datetime
+
+
+def bulk_update(doctype: str, updates: dict[str, dict], chunk_size: int = 500) -> int:
+	"""UPDATE many rows of one table: `updates` maps document name -> {field: value}.
+
+	Rows are grouped by the set of fields they change and written with one
+	`UPDATE … SET f = CASE name WHEN … END … WHERE name IN (…)` per chunk. Returns the statement count.
+	"""
+	by_fields: dict[tuple[str, ...], list[str]] = defaultdict(list)
+	for name, values in updates.items():
+		if values:
+			by_fields[tuple(sorted(values))].append(name)
+	statements = 0
+	table = f"`tab{doctype}`"
+	for fields, names in by_fields.items():
+		for i in range(0, len(names), chunk_size):
+			chunk = names[i : i + chunk_size]
+			params: list = []
+			assignments = []
+			for field in fields:
+				cases = []
+				for name in chunk:
+					cases.append("when %s then %s")
+					params.extend([name, updates[name][field]])
+				assignments.append(f"`{field}` = case `name` {' '.join(cases)} end")
+			placeholders = ", ".join(["%s"] * len(chunk))
+			params.extend(chunk)
+			frappe.db.sql(
+				f"update {table} set {', '.join(assignments)} where `name` in ({placeholders})",  # nosemgrep
+				params,
+			)
+			statements += 1
+	return statements
+
+
+def insert_versions(doctype: str, changes: dict[str, dict]) -> int:
+	"""Record changes made by a set-wise write as Version documents, as a form save would.
+
+	`changes` maps docname -> {"changed": [[field, old, new]], "row_changed": [[table, idx, row, [[f, o, n]]]]}.
+	"""
+	now = now_datetime()
+	user = frappe.session.user
+	rows = []
+	for docname, change in changes.items():
+		if not (change.get("changed") or change.get("row_changed")):
+			continue
+		data = {
+			"added": [],
+			"changed": change.get("changed", []),
+			"removed": [],
+			"row_changed": change.get("row_changed", []),
+			"data_import": None,
+			"updater_reference": change.get("updater_reference"),
+		}
+		rows.append(
+			(frappe.generate_hash(length=10), now, now, user, user, doctype, docname, json.dumps(data, default=str))
+		)
+	if rows:
+		frappe.db.bulk_insert(
+			"Version",
+			["name", "creation", "modified", "owner", "modified_by", "ref_doctype", "docname", "data"],
+			rows,
+		)
+	return len(rows)

@@ -1,0 +1,333 @@
+"""Load post-loan data frames with set-based SQL and compute built-in metrics with the engine.
+
+One query per frame for a whole cycle (all subjects at once), restricted to the dates the metrics
+can look at; the engine attributes rows to subjects. Column aliases map DocType fields to the
+engine's frame columns (e.g. `collection_case` -> `case`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import frappe
+import pandas as pd
+from frappe.utils import add_days, getdate
+
+from postloan_performance.engine import metrics as engine_metrics
+
+NPL_CLASSES = ("Substandard", "Doubtful", "Loss")
+# How far before a period the metrics look: warning_recall counts alerts up to 90 days before a
+# loan's first NPL date; a promise kept by a payment on ptp_date + 3 can be made before the period.
+LOOKBACK_DAYS = 92
+PTP_GRACE_DAYS = 3
+
+
+@dataclass
+class Window:
+	"""The dates a computation may read: the period, the optional baseline, and the lookback."""
+
+	start: dt.date
+	end: dt.date
+	baseline_start: dt.date | None = None
+	baseline_end: dt.date | None = None
+	first_day: dt.date = field(init=False)
+
+	def __post_init__(self):
+		self.start, self.end = getdate(self.start), getdate(self.end)
+		if self.baseline_start:
+			self.baseline_start, self.baseline_end = getdate(self.baseline_start), getdate(self.baseline_end)
+		earliest = min(d for d in (self.start, self.baseline_start) if d)
+		self.first_day = getdate(add_days(earliest, -LOOKBACK_DAYS))
+
+	@property
+	def period(self) -> tuple[dt.date, dt.date]:
+		return (self.start, self.end)
+
+	@property
+	def baseline(self) -> tuple[dt.date, dt.date] | None:
+		return (self.baseline_start, self.baseline_end) if self.baseline_start else None
+
+
+def _frame(query, columns: tuple[str, ...]) -> pd.DataFrame:
+	rows = query.run(as_dict=False)
+	return pd.DataFrame.from_records(list(rows), columns=list(columns))
+
+
+def _dates_as_datetime(df: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+	for column in columns:
+		if column in df.columns:
+			df[column] = pd.to_datetime(df[column])
+	return df
+
+
+# ---------------------------------------------------------------- frame loaders
+def load_loans(window: Window) -> pd.DataFrame:
+	loan = frappe.qb.DocType("PL Loan")
+	return _frame(frappe.qb.from_(loan).select(loan.name, loan.managing_team), ("name", "managing_team"))
+
+
+def last_snapshot_date(on_or_before) -> dt.date | None:
+	snap = frappe.qb.DocType("PL Loan Snapshot")
+	from frappe.query_builder.functions import Max
+
+	value = (
+		frappe.qb.from_(snap).select(Max(snap.as_of_date)).where(snap.as_of_date <= getdate(on_or_before))
+	).run()
+	return getdate(value[0][0]) if value and value[0][0] else None
+
+
+def load_snapshots_at(dates: list[dt.date]) -> pd.DataFrame:
+	"""Every loan's snapshot on the given dates (the last snapshot dates at period/baseline end)."""
+	snap = frappe.qb.DocType("PL Loan Snapshot")
+	columns = ("loan", "as_of_date", "outstanding", "classification")
+	dates = [d for d in dates if d]
+	if not dates:
+		return pd.DataFrame(columns=list(columns))
+	query = (
+		frappe.qb.from_(snap)
+		.select(snap.loan, snap.as_of_date, snap.outstanding, snap.classification)
+		.where(snap.as_of_date.isin(dates))
+	)
+	return _dates_as_datetime(_frame(query, columns), ("as_of_date",))
+
+
+def load_first_npl_snapshots(window: Window) -> pd.DataFrame:
+	"""One row per loan whose first NPL classification (over all history) falls in the period."""
+	snap = frappe.qb.DocType("PL Loan Snapshot")
+	from frappe.query_builder.functions import Min
+
+	first = Min(snap.as_of_date)
+	query = (
+		frappe.qb.from_(snap)
+		.select(snap.loan, first.as_("as_of_date"))
+		.where(snap.classification.isin(NPL_CLASSES))
+		.groupby(snap.loan)
+		.having((first >= window.start) & (first <= window.end))
+	)
+	df = _frame(query, ("loan", "as_of_date"))
+	df["outstanding"] = 0.0
+	df["classification"] = NPL_CLASSES[0]
+	return _dates_as_datetime(df, ("as_of_date",))
+
+
+def load_cases(window: Window) -> pd.DataFrame:
+	case = frappe.qb.DocType("PL Collection Case")
+	columns = ("name", "loan", "opened_on", "closed_on", "entry_overdue_amount", "collector", "status")
+	query = (
+		frappe.qb.from_(case)
+		.select(
+			case.name,
+			case.loan,
+			case.opened_on,
+			case.closed_on,
+			case.entry_overdue_amount,
+			case.collector,
+			case.status,
+		)
+		.where((case.opened_on <= window.end) & (case.closed_on.isnull() | (case.closed_on >= window.first_day)))
+	)
+	return _dates_as_datetime(_frame(query, columns), ("opened_on", "closed_on"))
+
+
+def load_actions(window: Window) -> pd.DataFrame:
+	action = frappe.qb.DocType("PL Collection Action")
+	columns = ("case", "collector", "action_type", "action_on", "contact_result", "ptp_amount", "ptp_date")
+	end_of_day = f"{window.end} 23:59:59.999999"
+	query = (
+		frappe.qb.from_(action)
+		.select(
+			action.collection_case.as_("case"),
+			action.collector,
+			action.action_type,
+			action.action_on,
+			action.contact_result,
+			action.ptp_amount,
+			action.ptp_date,
+		)
+		.where(
+			((action.action_on >= window.first_day) & (action.action_on <= end_of_day))
+			| ((action.ptp_date >= window.first_day) & (action.ptp_date <= window.end))
+		)
+	)
+	return _dates_as_datetime(_frame(query, columns), ("action_on", "ptp_date"))
+
+
+def load_recoveries(window: Window) -> pd.DataFrame:
+	rec = frappe.qb.DocType("PL Recovery")
+	columns = ("loan", "case", "collector", "amount", "received_on")
+	query = (
+		frappe.qb.from_(rec)
+		.select(rec.loan, rec.collection_case.as_("case"), rec.collector, rec.amount, rec.received_on)
+		.where(
+			(rec.received_on >= window.first_day)
+			& (rec.received_on <= add_days(window.end, PTP_GRACE_DAYS))
+		)
+	)
+	return _dates_as_datetime(_frame(query, columns), ("received_on",))
+
+
+def load_alerts(window: Window) -> pd.DataFrame:
+	alert = frappe.qb.DocType("PL Risk Alert")
+	columns = ("loan", "rule", "raised_on", "officer", "outcome")
+	query = (
+		frappe.qb.from_(alert)
+		.select(alert.loan, alert.rule, alert.raised_on, alert.officer, alert.outcome)
+		.where((alert.raised_on >= window.first_day) & (alert.raised_on <= window.end))
+	)
+	return _dates_as_datetime(_frame(query, columns), ("raised_on",))
+
+
+def load_events(window: Window) -> pd.DataFrame:
+	event = frappe.qb.DocType("PL Risk Event")
+	columns = ("loan", "reported_on", "resolved_on", "handler")
+	query = (
+		frappe.qb.from_(event)
+		.select(event.loan, event.reported_on, event.resolved_on, event.handler)
+		.where(
+			(event.resolved_on >= window.first_day) & (event.resolved_on <= f"{window.end} 23:59:59.999999")
+		)
+	)
+	return _dates_as_datetime(_frame(query, columns), ("reported_on", "resolved_on"))
+
+
+def load_assessments(window: Window) -> pd.DataFrame:
+	ra = frappe.qb.DocType("PL Risk Assessment")
+	columns = ("author", "report_date", "quality_rating", "loan")
+	query = (
+		frappe.qb.from_(ra)
+		.select(ra.author, ra.report_date, ra.quality_rating, ra.loan)
+		.where((ra.report_date >= window.first_day) & (ra.report_date <= window.end) & (ra.quality_rating > 0))
+	)
+	return _dates_as_datetime(_frame(query, columns), ("report_date",))
+
+
+def load_tickets(window: Window) -> pd.DataFrame:
+	ticket = frappe.qb.DocType("PL Service Ticket")
+	columns = ("agent", "opened_on", "first_response_on", "resolved_on", "loan")
+	query = (
+		frappe.qb.from_(ticket)
+		.select(ticket.agent, ticket.opened_on, ticket.first_response_on, ticket.resolved_on, ticket.loan)
+		.where(
+			(ticket.opened_on >= window.first_day) & (ticket.opened_on <= f"{window.end} 23:59:59.999999")
+		)
+	)
+	return _dates_as_datetime(_frame(query, columns), ("opened_on", "first_response_on", "resolved_on"))
+
+
+def load_customer_feedback(window: Window) -> pd.DataFrame:
+	fb = frappe.qb.DocType("PL Customer Feedback")
+	columns = ("employee", "csat", "nps", "given_on", "case")
+	query = (
+		frappe.qb.from_(fb)
+		.select(fb.employee, fb.csat, fb.nps, fb.given_on, fb.collection_case.as_("case"))
+		.where((fb.given_on >= window.first_day) & (fb.given_on <= window.end))
+	)
+	return _dates_as_datetime(_frame(query, columns), ("given_on",))
+
+
+def load_survey(review_cycle: str | None) -> pd.DataFrame:
+	survey = frappe.qb.DocType("PL Satisfaction Survey")
+	columns = ("respondent", "team", "fairness", "clarity", "motivation", "workload")
+	if not review_cycle:
+		return pd.DataFrame(columns=list(columns))
+	query = (
+		frappe.qb.from_(survey)
+		.select(
+			survey.respondent,
+			survey.pl_team.as_("team"),
+			survey.fairness,
+			survey.clarity,
+			survey.motivation,
+			survey.workload,
+		)
+		.where(survey.review_cycle == review_cycle)
+	)
+	return _frame(query, columns)
+
+
+class FrameCache:
+	"""Loads each frame once per computation; `data_dates` records the newest date each frame holds."""
+
+	def __init__(self, window: Window, review_cycle: str | None = None):
+		self.window = window
+		self.review_cycle = review_cycle
+		self.frames: dict[str, pd.DataFrame] = {}
+		self.queries = 0
+		self._npl_dates: list[dt.date] | None = None
+
+	def npl_dates(self) -> list[dt.date]:
+		if self._npl_dates is None:
+			dates = [last_snapshot_date(self.window.end)]
+			if self.window.baseline_end:
+				dates.append(last_snapshot_date(self.window.baseline_end))
+			self.queries += len(dates)
+			self._npl_dates = [d for d in dates if d]
+		return self._npl_dates
+
+	def get(self, name: str) -> pd.DataFrame:
+		if name not in self.frames:
+			loader = {
+				"loans": lambda: load_loans(self.window),
+				"snapshots_at": lambda: load_snapshots_at(self.npl_dates()),
+				"snapshots_first_npl": lambda: load_first_npl_snapshots(self.window),
+				"cases": lambda: load_cases(self.window),
+				"actions": lambda: load_actions(self.window),
+				"recoveries": lambda: load_recoveries(self.window),
+				"alerts": lambda: load_alerts(self.window),
+				"events": lambda: load_events(self.window),
+				"assessments": lambda: load_assessments(self.window),
+				"tickets": lambda: load_tickets(self.window),
+				"customer_feedback": lambda: load_customer_feedback(self.window),
+				"survey": lambda: load_survey(self.review_cycle),
+			}[name]
+			self.frames[name] = loader()
+			self.queries += 1
+		return self.frames[name]
+
+	def frames_for(self, code: str, portfolio: bool) -> dict[str, pd.DataFrame]:
+		spec = engine_metrics.METRICS[code]
+		frames = {}
+		for name in spec.frames:
+			if name == "loans" and not portfolio:
+				continue
+			if name == "snapshots":
+				key = "snapshots_first_npl" if code == "warning_recall" else "snapshots_at"
+				frames[name] = self.get(key)
+			else:
+				frames[name] = self.get(name)
+		return frames
+
+	def data_date(self, code: str, portfolio: bool) -> dt.date:
+		"""The newest record date among the frames a metric read, capped at the period end."""
+		if code in ("npl_ratio", "npl_ratio_reduction"):
+			dates = self.npl_dates()
+			return max(dates) if dates else self.window.end
+		newest = None
+		date_columns = {
+			"cases": ("opened_on", "closed_on"),
+			"actions": ("action_on",),
+			"recoveries": ("received_on",),
+			"alerts": ("raised_on",),
+			"events": ("resolved_on",),
+			"assessments": ("report_date",),
+			"tickets": ("opened_on", "resolved_on"),
+			"customer_feedback": ("given_on",),
+		}
+		for name, frame in self.frames_for(code, portfolio).items():
+			for column in date_columns.get(name, ()):
+				if column in frame.columns and len(frame):
+					value = frame[column].max()
+					if pd.notna(value):
+						value = min(value.date(), self.window.end)
+						newest = value if newest is None else max(newest, value)
+		return newest or self.window.end
+
+
+def compute_metric(code: str, cache: FrameCache, subjects: pd.DataFrame) -> pd.Series:
+	"""One built-in metric for every subject (people or portfolio subjects, see engine.metrics)."""
+	portfolio = "team" in subjects.columns
+	window = cache.window
+	return engine_metrics.compute(
+		code, cache.frames_for(code, portfolio), subjects, window.period, window.baseline
+	)
