@@ -41,6 +41,7 @@ fixtures = [
 			]
 		],
 	},
+	{"dt": "Workflow", "filters": [["name", "=", "PL Appraisal Workflow"]]},
 ]
 
 # Row-level permissions

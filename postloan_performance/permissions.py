@@ -22,10 +22,18 @@ EXECUTIVE_ROLE = "PL Executive"
 TEAM_LEADER_ROLE = "PL Team Leader"
 APPRAISEE_ROLE = "PL Appraisee"
 
-# States in which the appraisee may read his own appraisal.
-APPRAISEE_VISIBLE_STATES = ("Self Review", "Published", "Acknowledged", "Appealed")
-# States in which the appraisee may change it (his self-assessment).
-APPRAISEE_WRITABLE_STATES = ("Self Review",)
+# The appraisee reads his own appraisal while he writes his self-assessment and once it is
+# published; a trial cycle's results are never published to him.
+SELF_REVIEW = "Self Review"
+PUBLISHED_STATES = ("Published", "Acknowledged", "Appealed")
+APPRAISEE_VISIBLE_STATES = (SELF_REVIEW, *PUBLISHED_STATES)
+# What the appraisee may do, by the state the appraisal is in (in the database): in Self Review,
+# write his self-assessment and send it on (any next state the workflow allows him); once
+# published, only acknowledge it. Saving a submitted document needs "submit" in Frappe.
+APPRAISEE_WRITES = {
+	SELF_REVIEW: {"ptypes": ("write",), "next": None},
+	"Published": {"ptypes": ("write", "submit"), "next": ("Published", "Acknowledged")},
+}
 
 
 def _user(user: str | None) -> str:
@@ -91,7 +99,9 @@ def appraisal_query(user: str | None = None, doctype: str | None = None) -> str:
 	if APPRAISEE_ROLE in roles_of(user):
 		conditions.append(
 			f"(`tabPL Appraisal`.`appraisee_user` = {frappe.db.escape(user)}"
-			f" and `tabPL Appraisal`.`status` in ({_in_list(APPRAISEE_VISIBLE_STATES)}))"
+			f" and (`tabPL Appraisal`.`status` = {frappe.db.escape(SELF_REVIEW)}"
+			f" or (`tabPL Appraisal`.`status` in ({_in_list(PUBLISHED_STATES)})"
+			" and `tabPL Appraisal`.`is_trial` = 0)))"
 		)
 	return "(" + " or ".join(conditions) + ")" if conditions else "1=0"
 
@@ -104,9 +114,16 @@ def appraisal_has_permission(doc, ptype: str | None = None, user: str | None = N
 		return None
 	if doc.get("appraisee_user") == user and APPRAISEE_ROLE in roles_of(user):
 		if ptype in (None, "read", "print", "email", "export", "report"):
-			return doc.get("status") in APPRAISEE_VISIBLE_STATES
-		if ptype == "write":
-			return doc.get("status") in APPRAISEE_WRITABLE_STATES
+			return doc.get("status") == SELF_REVIEW or (
+				doc.get("status") in PUBLISHED_STATES and not doc.get("is_trial")
+			)
+		if ptype in ("write", "submit"):
+			# A workflow action sets the next state before it saves: judge by the stored state.
+			stored = frappe.db.get_value("PL Appraisal", doc.name, "status") if doc.get("name") else None
+			rule = APPRAISEE_WRITES.get(stored)
+			if not rule or ptype not in rule["ptypes"]:
+				return False
+			return rule["next"] is None or doc.get("status") in rule["next"]
 		return False
 	return False
 

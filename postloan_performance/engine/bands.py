@@ -1,5 +1,6 @@
 """Score bands for the Banded scoring method, written one per line as `from, to, score`."""
 
+import itertools
 import math
 
 
@@ -39,7 +40,7 @@ def parse_bands(text: str) -> list[tuple[float | None, float | None, float]]:
 		bands.append((low, high, score))
 
 	ordered = sorted(bands, key=lambda b: -math.inf if b[0] is None else b[0])
-	for (_l1, h1, _s1), (l2, _h2, _s2) in zip(ordered, ordered[1:], strict=False):
+	for (_l1, h1, _s1), (l2, _h2, _s2) in itertools.pairwise(ordered):
 		if h1 is None or l2 is None or l2 < h1:
 			raise BandError("overlap", bands.index((l2, _h2, _s2)) + 1)
 	return ordered

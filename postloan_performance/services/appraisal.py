@@ -8,12 +8,19 @@ import frappe
 from frappe import _
 from frappe.utils import flt
 
-from postloan_performance.engine import EngineError
-from postloan_performance.engine import scoring
+from postloan_performance.engine import EngineError, scoring
 from postloan_performance.engine.bands import parse_bands
 from postloan_performance.services.messages import throw_engine_error
 
-LINE_FIELDS_FROM_TEMPLATE = ("weight", "scoring_method", "threshold", "target", "use_stretch", "stretch", "bands")
+LINE_FIELDS_FROM_TEMPLATE = (
+	"weight",
+	"scoring_method",
+	"threshold",
+	"target",
+	"use_stretch",
+	"stretch",
+	"bands",
+)
 RELATIONSHIP_WEIGHT_FIELDS = {
 	"Self": "self_weight",
 	"Manager": "manager_weight",

@@ -62,7 +62,16 @@ def insert_versions(doctype: str, changes: dict[str, dict]) -> int:
 			"updater_reference": change.get("updater_reference"),
 		}
 		rows.append(
-			(frappe.generate_hash(length=10), now, now, user, user, doctype, docname, json.dumps(data, default=str))
+			(
+				frappe.generate_hash(length=10),
+				now,
+				now,
+				user,
+				user,
+				doctype,
+				docname,
+				json.dumps(data, default=str),
+			)
 		)
 	if rows:
 		frappe.db.bulk_insert(

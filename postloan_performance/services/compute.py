@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-import frappe
 import pandas as pd
+
+import frappe
 from frappe import _
 from frappe.utils import flt, getdate, now_datetime
 
@@ -43,7 +44,17 @@ def compute_appraisals(
 	headers = frappe.get_all(
 		"PL Appraisal",
 		filters=filters,
-		fields=["name", "employee", "pl_team", "layer", "template", "review_cycle", "calibrated_grade", "status", *HEADER_RESULT_FIELDS],
+		fields=[
+			"name",
+			"employee",
+			"pl_team",
+			"layer",
+			"template",
+			"review_cycle",
+			"calibrated_grade",
+			"status",
+			*HEADER_RESULT_FIELDS,
+		],
 	)
 	result = ComputeResult(appraisals=0, lines=0, changed_appraisals=0, statements=0, queries_by_frame=0)
 	for cycle, group in _group_by(headers, "review_cycle").items():
@@ -117,7 +128,9 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 		kind = subjects.kind(kpi, header_by_name[line.parent])
 		for code in _metric_codes(kpi):
 			needed.add((code, kind))
-	values = {(code, kind): compute_metric(code, cache, subjects.frame(kind)) for code, kind in sorted(needed)}
+	values = {
+		(code, kind): compute_metric(code, cache, subjects.frame(kind)) for code, kind in sorted(needed)
+	}
 	data_dates = {(code, kind): cache.data_date(code, kind == PORTFOLIO) for code, kind in needed}
 	script_values = _run_server_scripts(kpis, lines, header_by_name, subjects, window)
 	ratings = load_ratings(names)
@@ -136,7 +149,9 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 			kpi = kpis[line.kpi]
 			kind = subjects.kind(kpi, header)
 			subject = subjects.subject(kind, header)
-			actual, data_date = _actual_for(kpi, kind, subject, values, data_dates, script_values, qualitative, window)
+			actual, data_date = _actual_for(
+				kpi, kind, subject, values, data_dates, script_values, qualitative, window
+			)
 			if kpi.method == "Manual":
 				continue  # typed by the team leader; only scored
 			line.actual = 0 if actual is None else actual
@@ -155,7 +170,11 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 			versions[header.name] = {
 				"changed": header_diff,
 				"row_changed": changed_lines,
-				"updater_reference": {"doctype": "PL Review Cycle", "docname": cycle_name, "label": _("Recompute KPIs")},
+				"updater_reference": {
+					"doctype": "PL Review Cycle",
+					"docname": cycle_name,
+					"label": _("Recompute KPIs"),
+				},
 			}
 
 	_progress(publish_progress, 3, 4, _("Saving"))
@@ -250,7 +269,9 @@ def _run_server_scripts(kpis, lines, header_by_name, subjects, window) -> dict[s
 		kpi = kpis[kpi_name]
 		script = frappe.db.get_value("Server Script", kpi.server_script, ["script", "disabled"], as_dict=True)
 		if not script or script.disabled:
-			frappe.throw(_("Server Script {0} of KPI {1} is missing or disabled.").format(kpi.server_script, kpi_name))
+			frappe.throw(
+				_("Server Script {0} of KPI {1} is missing or disabled.").format(kpi.server_script, kpi_name)
+			)
 		scope = {
 			"subjects": sorted(subject_set),
 			"subject_type": kpi.subject,
@@ -258,10 +279,14 @@ def _run_server_scripts(kpis, lines, header_by_name, subjects, window) -> dict[s
 			"period_end": window.end,
 			"values": {},
 		}
-		_globals, _locals = safe_exec(script.script, None, scope, restrict_commit_rollback=True, script_filename=kpi.server_script)
+		_globals, _locals = safe_exec(
+			script.script, None, scope, restrict_commit_rollback=True, script_filename=kpi.server_script
+		)
 		values = _locals.get("values") or {}
 		if not isinstance(values, dict):
-			frappe.throw(_("Server Script {0} must set values to a dict of subject: number.").format(kpi.server_script))
+			frappe.throw(
+				_("Server Script {0} must set values to a dict of subject: number.").format(kpi.server_script)
+			)
 		results[kpi_name] = values
 	return results
 
@@ -279,7 +304,8 @@ class SubjectBuilder:
 	def __init__(self, headers):
 		self.headers = headers
 		self.teams = {
-			t.name: t for t in frappe.get_all("PL Team", fields=["name", "lft", "rgt", "layer"], limit_page_length=0)
+			t.name: t
+			for t in frappe.get_all("PL Team", fields=["name", "lft", "rgt", "layer"], limit_page_length=0)
 		}
 		self._frames: dict[str, pd.DataFrame] = {}
 		self._members = None

@@ -14,10 +14,12 @@ def engine_error_message(error: EngineError, context: str = "") -> str:
 		).format(_(d.get("direction") or ""), d.get("threshold"), d.get("target"), d.get("stretch")),
 		"target_required": lambda: _("Scoring method {0} needs a target.").format(_(d.get("method") or "")),
 		"ratio_target_not_positive": lambda: _("Ratio scoring needs a target above zero."),
-		"no_data": lambda: _("These KPI lines have no data and need a manual value before submission: {0}").format(
-			", ".join(str(i + 1) for i in d.get("lines", []))
+		"no_data": lambda: _(
+			"These KPI lines have no data and need a manual value before submission: {0}"
+		).format(", ".join(str(i + 1) for i in d.get("lines", []))),
+		"rating_out_of_range": lambda: _("Ratings must be between 1 and 5 (got {0}).").format(
+			d.get("rating")
 		),
-		"rating_out_of_range": lambda: _("Ratings must be between 1 and 5 (got {0}).").format(d.get("rating")),
 		"invalid_cap": lambda: _("The score cap must be at least 100."),
 		"invalid_threshold_score": lambda: _("The score at threshold must be between 0 and 100."),
 		"negative_weight": lambda: _("Weights cannot be negative."),

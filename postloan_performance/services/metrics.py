@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import frappe
 import pandas as pd
+
+import frappe
 from frappe.utils import add_days, getdate
 
 from postloan_performance.engine import metrics as engine_metrics
@@ -125,7 +126,9 @@ def load_cases(window: Window) -> pd.DataFrame:
 			case.collector,
 			case.status,
 		)
-		.where((case.opened_on <= window.end) & (case.closed_on.isnull() | (case.closed_on >= window.first_day)))
+		.where(
+			(case.opened_on <= window.end) & (case.closed_on.isnull() | (case.closed_on >= window.first_day))
+		)
 	)
 	return _dates_as_datetime(_frame(query, columns), ("opened_on", "closed_on"))
 
@@ -160,8 +163,7 @@ def load_recoveries(window: Window) -> pd.DataFrame:
 		frappe.qb.from_(rec)
 		.select(rec.loan, rec.collection_case.as_("case"), rec.collector, rec.amount, rec.received_on)
 		.where(
-			(rec.received_on >= window.first_day)
-			& (rec.received_on <= add_days(window.end, PTP_GRACE_DAYS))
+			(rec.received_on >= window.first_day) & (rec.received_on <= add_days(window.end, PTP_GRACE_DAYS))
 		)
 	)
 	return _dates_as_datetime(_frame(query, columns), ("received_on",))
@@ -197,7 +199,9 @@ def load_assessments(window: Window) -> pd.DataFrame:
 	query = (
 		frappe.qb.from_(ra)
 		.select(ra.author, ra.report_date, ra.quality_rating, ra.loan)
-		.where((ra.report_date >= window.first_day) & (ra.report_date <= window.end) & (ra.quality_rating > 0))
+		.where(
+			(ra.report_date >= window.first_day) & (ra.report_date <= window.end) & (ra.quality_rating > 0)
+		)
 	)
 	return _dates_as_datetime(_frame(query, columns), ("report_date",))
 
@@ -208,9 +212,7 @@ def load_tickets(window: Window) -> pd.DataFrame:
 	query = (
 		frappe.qb.from_(ticket)
 		.select(ticket.agent, ticket.opened_on, ticket.first_response_on, ticket.resolved_on, ticket.loan)
-		.where(
-			(ticket.opened_on >= window.first_day) & (ticket.opened_on <= f"{window.end} 23:59:59.999999")
-		)
+		.where((ticket.opened_on >= window.first_day) & (ticket.opened_on <= f"{window.end} 23:59:59.999999"))
 	)
 	return _dates_as_datetime(_frame(query, columns), ("opened_on", "first_response_on", "resolved_on"))
 

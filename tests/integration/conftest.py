@@ -62,8 +62,9 @@ class RestClient:
 	"""
 
 	def __init__(self, user: str | None = None, password: str | None = None):
-		import frappe.app
 		from werkzeug.test import Client
+
+		import frappe.app
 
 		frappe.app._site = SITE
 		frappe.app._sites_path = str(SITES_PATH)

@@ -6,8 +6,9 @@ See tests/integration/world.py for who is who.
 import json
 from urllib.parse import quote
 
-import frappe
 import pytest
+
+import frappe
 
 APPRAISAL = "/api/resource/" + quote("PL Appraisal")
 FEEDBACK = "/api/resource/" + quote("PL Feedback")
@@ -70,10 +71,35 @@ def test_team_leader_sees_his_teams_and_sub_teams_but_not_himself(world, rest):
 	assert get_status(lena, APPRAISAL, a.rui) == 403
 
 
-def test_team_leader_cannot_write_her_own_appraisal_as_leader(world):
-	frappe.set_user(world.users.lena)
-	doc = frappe.get_doc("PL Appraisal", world.appraisals.lena)
-	assert not doc.has_permission("write")
+def test_team_leader_cannot_review_her_own_appraisal(world, rest):
+	lena = rest(world.users.lena)
+	name = world.appraisals.lena
+	response = lena.put(f"{APPRAISAL}/{quote(name)}", json={"manager_comment": "I did great."})
+	assert response.status_code in (403, 417)
+	assert not frappe.db.get_value("PL Appraisal", name, "manager_comment")
+
+
+def test_appraisee_acknowledges_through_the_workflow(world, rest):
+	ada = rest(world.users.ada)
+	name = world.appraisals.ada
+	doc = json.dumps({"doctype": "PL Appraisal", "name": name})
+	# Chen may not act on Ada's appraisal, and Ada may not publish or approve.
+	response = rest(world.users.chen).post(
+		"/api/method/frappe.model.workflow.apply_workflow", data={"doc": doc, "action": "Acknowledge"}
+	)
+	assert response.status_code == 403
+	response = ada.post("/api/method/frappe.model.workflow.apply_workflow", data={"doc": doc, "action": "Approve"})
+	assert response.status_code != 200
+	try:
+		response = ada.post(
+			"/api/method/frappe.model.workflow.apply_workflow", data={"doc": doc, "action": "Acknowledge"}
+		)
+		assert response.status_code == 200, response.get_data(as_text=True)[:500]
+		status, acknowledged_on = frappe.db.get_value("PL Appraisal", name, ["status", "acknowledged_on"])
+		assert status == "Acknowledged" and acknowledged_on
+	finally:
+		frappe.db.set_value("PL Appraisal", name, {"status": "Published", "acknowledged_on": None})
+		frappe.db.commit()
 
 
 def test_executive_reads_everything_writes_nothing(world, rest):
@@ -110,7 +136,9 @@ def test_get_list_obeys_the_same_rules(world):
 	frappe.set_user(world.users.ada)
 	from frappe.desk.reportview import execute
 
-	rows = execute("PL Appraisal", fields=["name"], filters={"review_cycle": world.cycle}, limit_page_length=0)
+	rows = execute(
+		"PL Appraisal", fields=["name"], filters={"review_cycle": world.cycle}, limit_page_length=0
+	)
 	assert {r.name for r in rows} == {world.appraisals.ada}
 
 
@@ -143,8 +171,8 @@ def test_team_leader_writes_manager_comment_not_scores(world, rest):
 @pytest.fixture(scope="module")
 def peer_feedback(world):
 	"""Bo rates Ada (peer) through REST; removed at the end of the module."""
-	from tests.integration.factories import PASSWORD
 	from tests.integration.conftest import RestClient
+	from tests.integration.factories import PASSWORD
 
 	bo = RestClient(world.users.bo, PASSWORD)
 	response = bo.post(
@@ -224,7 +252,9 @@ def test_appeal_only_on_own_published_appraisal(world, rest):
 	try:
 		assert response.json["data"]["status"] == "Open"
 		# The appraisee cannot decide his own appeal.
-		response = ada.put(f"{APPEAL}/{quote(appeal)}", json={"status": "Upheld", "revised_score": 99, "resolution": "ok"})
+		response = ada.put(
+			f"{APPEAL}/{quote(appeal)}", json={"status": "Upheld", "revised_score": 99, "resolution": "ok"}
+		)
 		assert response.status_code == 403
 		assert frappe.db.get_value("PL Appeal", appeal, "status") == "Open"
 		# Lena leads Ada's parent team and sees the appeal; Rui does not.
@@ -276,7 +306,14 @@ def test_survey_is_private_to_its_respondent(world, rest):
 		# Nor can Bo answer in Ada's name.
 		response = rest(world.users.bo).post(
 			SURVEY,
-			json={"review_cycle": world.cycle, "respondent": world.employees.ada, "fairness": 1, "clarity": 1, "motivation": 1, "workload": 1},
+			json={
+				"review_cycle": world.cycle,
+				"respondent": world.employees.ada,
+				"fairness": 1,
+				"clarity": 1,
+				"motivation": 1,
+				"workload": 1,
+			},
 		)
 		assert response.status_code == 403
 	finally:

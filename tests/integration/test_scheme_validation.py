@@ -2,8 +2,9 @@
 
 from unittest.mock import patch
 
-import frappe
 import pytest
+
+import frappe
 
 from tests.integration.factories import (
 	COMPANY,
@@ -26,8 +27,22 @@ def template_doc(**overrides):
 		"quantitative_weight": 70,
 		"qualitative_weight": 30,
 		"items": [
-			{"kpi": "COL-SUCCESS-RATE", "weight": 60, "threshold": 30, "target": 50, "use_stretch": 1, "stretch": 70},
-			{"kpi": "COL-CYCLE-DAYS", "weight": 40, "threshold": 60, "target": 30, "use_stretch": 1, "stretch": 15},
+			{
+				"kpi": "COL-SUCCESS-RATE",
+				"weight": 60,
+				"threshold": 30,
+				"target": 50,
+				"use_stretch": 1,
+				"stretch": 70,
+			},
+			{
+				"kpi": "COL-CYCLE-DAYS",
+				"weight": 40,
+				"threshold": 60,
+				"target": 30,
+				"use_stretch": 1,
+				"stretch": 15,
+			},
 		],
 		"criteria": [{"criterion": "Teamwork", "weight": 50}, {"criterion": "Compliance", "weight": 50}],
 		"self_weight": 10,
@@ -95,7 +110,13 @@ def test_migrate_leaves_edited_defaults_alone():
 
 
 def test_roles_exist():
-	for role in ("PL Performance Manager", "PL Team Leader", "PL Appraisee", "PL Executive", "PL Post-Loan Officer"):
+	for role in (
+		"PL Performance Manager",
+		"PL Team Leader",
+		"PL Appraisee",
+		"PL Executive",
+		"PL Post-Loan Officer",
+	):
 		assert frappe.db.get_value("Role", role, "desk_access") == 1
 
 
@@ -113,29 +134,65 @@ def test_valid_template_saves():
 		(
 			{
 				"items": [
-					{"kpi": "COL-SUCCESS-RATE", "weight": 60, "threshold": 30, "target": 50, "use_stretch": 0},
+					{
+						"kpi": "COL-SUCCESS-RATE",
+						"weight": 60,
+						"threshold": 30,
+						"target": 50,
+						"use_stretch": 0,
+					},
 					{"kpi": "COL-CYCLE-DAYS", "weight": 30, "threshold": 60, "target": 30, "use_stretch": 0},
 				]
 			},
 			"KPI weights must add up to 100",
 		),
-		({"criteria": [{"criterion": "Teamwork", "weight": 50}, {"criterion": "Compliance", "weight": 40}]}, "criterion weights"),
+		(
+			{
+				"criteria": [
+					{"criterion": "Teamwork", "weight": 50},
+					{"criterion": "Compliance", "weight": 40},
+				]
+			},
+			"criterion weights",
+		),
 		({"peer_weight": 20}, "Rater weights"),
 		(
 			{
 				"items": [
-					{"kpi": "COL-SUCCESS-RATE", "weight": 50, "threshold": 30, "target": 50, "use_stretch": 0},
-					{"kpi": "COL-SUCCESS-RATE", "weight": 50, "threshold": 30, "target": 50, "use_stretch": 0},
+					{
+						"kpi": "COL-SUCCESS-RATE",
+						"weight": 50,
+						"threshold": 30,
+						"target": 50,
+						"use_stretch": 0,
+					},
+					{
+						"kpi": "COL-SUCCESS-RATE",
+						"weight": 50,
+						"threshold": 30,
+						"target": 50,
+						"use_stretch": 0,
+					},
 				]
 			},
 			"appears twice",
 		),
 		(
-			{"grade_bands": [{"grade": "A", "min_score": 80, "forced_share": 50}, {"grade": "B", "min_score": 0, "forced_share": 40}]},
+			{
+				"grade_bands": [
+					{"grade": "A", "min_score": 80, "forced_share": 50},
+					{"grade": "B", "min_score": 0, "forced_share": 40},
+				]
+			},
 			"Forced distribution shares",
 		),
 		(
-			{"grade_bands": [{"grade": "A", "min_score": 80, "forced_share": 50}, {"grade": "B", "min_score": 10, "forced_share": 50}]},
+			{
+				"grade_bands": [
+					{"grade": "A", "min_score": 80, "forced_share": 50},
+					{"grade": "B", "min_score": 10, "forced_share": 50},
+				]
+			},
 			"lowest grade must start at 0",
 		),
 	],
@@ -160,7 +217,14 @@ def test_template_refuses_bad_weights(overrides, message):
 def test_template_refuses_unordered_targets(kpi, threshold, target, stretch):
 	other = "COL-CYCLE-DAYS" if kpi == "COL-SUCCESS-RATE" else "COL-SUCCESS-RATE"
 	items = [
-		{"kpi": kpi, "weight": 50, "threshold": threshold, "target": target, "use_stretch": 1, "stretch": stretch},
+		{
+			"kpi": kpi,
+			"weight": 50,
+			"threshold": threshold,
+			"target": target,
+			"use_stretch": 1,
+			"stretch": stretch,
+		},
 		{"kpi": other, "weight": 50, "scoring_method": "Binary", "target": 40},
 	]
 	with pytest.raises(frappe.ValidationError, match="must be ordered"):
@@ -169,8 +233,20 @@ def test_template_refuses_unordered_targets(kpi, threshold, target, stretch):
 
 def test_template_accepts_lower_is_better_mirror_and_bands():
 	items = [
-		{"kpi": "COL-CYCLE-DAYS", "weight": 50, "threshold": 60, "target": 30, "use_stretch": 1, "stretch": 15},
-		{"kpi": "COL-SUCCESS-RATE", "weight": 50, "scoring_method": "Banded", "bands": "0, 30, 0\n30, 50, 60\n50, , 100"},
+		{
+			"kpi": "COL-CYCLE-DAYS",
+			"weight": 50,
+			"threshold": 60,
+			"target": 30,
+			"use_stretch": 1,
+			"stretch": 15,
+		},
+		{
+			"kpi": "COL-SUCCESS-RATE",
+			"weight": 50,
+			"scoring_method": "Banded",
+			"bands": "0, 30, 0\n30, 50, 60\n50, , 100",
+		},
 	]
 	doc = template_doc(items=items).insert()
 	assert doc.items[1].scoring_method == "Banded"
@@ -179,7 +255,12 @@ def test_template_accepts_lower_is_better_mirror_and_bands():
 def test_template_refuses_overlapping_bands():
 	items = [
 		{"kpi": "COL-CYCLE-DAYS", "weight": 50, "threshold": 60, "target": 30, "use_stretch": 0},
-		{"kpi": "COL-SUCCESS-RATE", "weight": 50, "scoring_method": "Banded", "bands": "0, 40, 0\n30, 50, 60"},
+		{
+			"kpi": "COL-SUCCESS-RATE",
+			"weight": 50,
+			"scoring_method": "Banded",
+			"bands": "0, 40, 0\n30, 50, 60",
+		},
 	]
 	with pytest.raises(frappe.ValidationError, match="bands overlap"):
 		template_doc(items=items).insert()
@@ -320,7 +401,9 @@ def test_overlapping_membership_in_same_layer_refused(people):
 	# Twice in one team with overlapping dates is refused too.
 	with pytest.raises(frappe.ValidationError, match="Overlapping team membership"):
 		make_team(
-			"_Test PL Col D", "Collection", members=[(people[1], "2026-01-01", None), (people[1], "2026-03-01", None)]
+			"_Test PL Col D",
+			"Collection",
+			members=[(people[1], "2026-01-01", None), (people[1], "2026-03-01", None)],
 		)
 
 
@@ -357,7 +440,10 @@ def test_cycle_validation(people):
 		({"baseline_start": "2026-01-01", "baseline_end": "2026-04-15"}, "baseline must end before"),
 		({"baseline_start": "2026-01-01"}, "Set both Baseline"),
 		({"templates": [{"layer": "Collection", "template": "Risk Control - Default"}]}, "is for layer"),
-		({"templates": [{"layer": "Risk Control", "template": "Risk Control - Default"}]}, "Choose a KPI template for layer"),
+		(
+			{"templates": [{"layer": "Risk Control", "template": "Risk Control - Default"}]},
+			"Choose a KPI template for layer",
+		),
 	]
 	for overrides, message in cases:
 		with pytest.raises(frappe.ValidationError, match=message):

@@ -13,7 +13,7 @@ Users (password factories.PASSWORD):
     rui@plp.test      PL Team Leader + PL Appraisee (leads Risk)
     ada@plp.test, bo@plp.test, chen@plp.test   PL Appraisee
 
-Appraisals in cycle "_Test PL Cycle": Ada (Published), Bo (Draft), Lena (Published),
+Appraisals in cycle "_Test PL Cycle": Ada (Published), Bo (Manager Review), Lena (Published),
 Chen (Published), Rui (Self Review).
 """
 
@@ -41,7 +41,9 @@ def _set_state(name: str, status: str, submit: bool):
 		doc.submit()
 	frappe.db.set_value("PL Appraisal", name, "status", status, update_modified=False)
 	if status in ("Published", "Acknowledged", "Appealed"):
-		frappe.db.set_value("PL Appraisal", name, "published_on", frappe.utils.now_datetime(), update_modified=False)
+		frappe.db.set_value(
+			"PL Appraisal", name, "published_on", frappe.utils.now_datetime(), update_modified=False
+		)
 
 
 def build_world() -> frappe._dict:
@@ -58,7 +60,10 @@ def build_world() -> frappe._dict:
 		chen=make_user("chen@plp.test", [APPRAISEE]),
 	)
 	emp = frappe._dict(
-		{key: make_employee(f"_Test PL {key.title()}", user=users[key]) for key in ("lena", "rui", "ada", "bo", "chen")}
+		{
+			key: make_employee(f"_Test PL {key.title()}", user=users[key])
+			for key in ("lena", "rui", "ada", "bo", "chen")
+		}
 	)
 	start = "2025-01-01"
 	north = make_team(
@@ -70,7 +75,10 @@ def build_world() -> frappe._dict:
 	)
 	north1 = make_team("_Test PL North 1", "Collection", members=[(emp.ada, start, None)], parent=north)
 	risk = make_team(
-		"_Test PL Risk", "Risk Control", members=[(emp.rui, start, None), (emp.chen, start, None)], team_lead=emp.rui
+		"_Test PL Risk",
+		"Risk Control",
+		members=[(emp.rui, start, None), (emp.chen, start, None)],
+		team_lead=emp.rui,
 	)
 	cycle = make_cycle(CYCLE, [north, north1, risk])
 	appraisals = frappe._dict(
@@ -83,6 +91,7 @@ def build_world() -> frappe._dict:
 	for key in ("ada", "lena", "chen"):
 		_set_state(appraisals[key], "Published", submit=True)
 	_set_state(appraisals.rui, "Self Review", submit=False)
+	_set_state(appraisals.bo, "Manager Review", submit=False)
 	return frappe._dict(
 		company=COMPANY,
 		users=users,

@@ -17,7 +17,16 @@ class PLAppeal(Document):
 		appraisal = frappe.db.get_value(
 			"PL Appraisal",
 			self.appraisal,
-			["employee", "appraisee_user", "pl_team", "review_cycle", "status", "docstatus", "published_on", "total_score"],
+			[
+				"employee",
+				"appraisee_user",
+				"pl_team",
+				"review_cycle",
+				"status",
+				"docstatus",
+				"published_on",
+				"total_score",
+			],
 			as_dict=True,
 		)
 		self.employee = appraisal.employee
@@ -60,7 +69,9 @@ class PLAppeal(Document):
 	def validate_lines(self):
 		kpis = set(
 			frappe.get_all(
-				"PL Appraisal KPI", filters={"parent": self.appraisal, "parenttype": "PL Appraisal"}, pluck="kpi"
+				"PL Appraisal KPI",
+				filters={"parent": self.appraisal, "parenttype": "PL Appraisal"},
+				pluck="kpi",
 			)
 		)
 		for row in self.disputed_lines:
@@ -78,15 +89,61 @@ class PLAppeal(Document):
 		if old_status == self.status:
 			return
 		if not is_manager():
-			frappe.throw(
-				_("Only the PL Performance Manager can review an appeal."), frappe.PermissionError
-			)
+			frappe.throw(_("Only the PL Performance Manager can review an appeal."), frappe.PermissionError)
 		if old_status in DECIDED:
 			frappe.throw(_("This appeal has already been decided."), title=_("Not Allowed"))
 		if self.status in DECIDED:
 			if not (self.resolution or "").strip():
-				frappe.throw(_("Write the resolution before deciding the appeal."), title=_("Missing Resolution"))
+				frappe.throw(
+					_("Write the resolution before deciding the appeal."), title=_("Missing Resolution")
+				)
 			if self.status == "Upheld" and flt(self.revised_score) <= 0:
 				frappe.throw(_("An upheld appeal needs the revised score."), title=_("Missing Revised Score"))
 			self.resolved_by = frappe.session.user
 			self.resolved_on = now_datetime()
+
+	def after_insert(self):
+		"""Filing an appeal moves the appraisal to Appealed (the workflow's Appeal transition)."""
+		appraisal = frappe.get_doc("PL Appraisal", self.appraisal)
+		if appraisal.status != "Appealed":
+			appraisal.status = "Appealed"
+			appraisal.flags.ignore_permissions = True
+			appraisal.save()
+
+	def on_update(self):
+		before = self.get_doc_before_save()
+		if not before or before.status == self.status or self.status not in DECIDED:
+			return
+		apply_appeal_decision(self)
+
+
+def apply_appeal_decision(appeal) -> None:
+	"""Upheld: the appraisal takes the revised score and its grade (the change is kept in its Version
+	history); either way it returns to Published and the appraisee is told."""
+	from postloan_performance.engine import scoring
+	from postloan_performance.services.cycle import notify
+
+	appraisal = frappe.get_doc("PL Appraisal", appeal.appraisal)
+	if appeal.status == "Upheld":
+		bands = [
+			(b.grade, flt(b.min_score))
+			for b in frappe.get_doc("PL KPI Template", appraisal.template).grade_bands
+		]
+		appraisal.total_score = flt(appeal.revised_score)
+		appraisal.final_grade = scoring.grade_for(appraisal.total_score, bands or scoring.DEFAULT_GRADE_BANDS)
+		appraisal.add_comment(
+			"Info",
+			_("Appeal {0} upheld: total score {1} → {2}. {3}").format(
+				appeal.name, flt(appeal.original_score, 2), flt(appeal.revised_score, 2), appeal.resolution
+			),
+		)
+	if appraisal.status == "Appealed":
+		appraisal.status = "Published"
+	appraisal.flags.ignore_permissions = True
+	appraisal.save()
+	notify(
+		[appeal.appraisee_user],
+		_("Your appeal {0} was {1}").format(appeal.name, _(appeal.status).lower()),
+		"PL Appeal",
+		appeal.name,
+	)

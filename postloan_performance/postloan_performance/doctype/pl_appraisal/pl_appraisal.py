@@ -4,7 +4,7 @@
 import frappe
 from frappe import _
 from frappe.model.document import Document
-from frappe.utils import getdate
+from frappe.utils import getdate, now_datetime
 
 from postloan_performance.permissions import is_manager, led_teams
 from postloan_performance.services.appraisal import kpi_lines_from_template, score_appraisal
@@ -13,7 +13,38 @@ from postloan_performance.services.appraisal import kpi_lines_from_template, sco
 APPRAISEE_FIELDS = {"self_assessment"}
 TEAM_LEADER_FIELDS = {"manager_comment"}
 TEAM_LEADER_LINE_FIELDS = {"actual", "no_data", "note"}  # on Manual KPI lines only
-IGNORED_FIELDS = {"modified", "modified_by", "creation", "owner", "idx", "_user_tags", "_comments", "_assign", "_liked_by", "_seen"}
+# Set from links or recomputed on every save, so a value sent by the client never sticks.
+DERIVED_FIELDS = {
+	"employee_name",
+	"appraisee_user",
+	"layer",
+	"company",
+	"is_trial",
+	"period_start",
+	"period_end",
+	"quantitative_score",
+	"qualitative_score",
+	"total_score",
+	"grade",
+	"final_grade",
+	"computed_on",
+	"status",  # moved by workflow actions, which Frappe validates against the workflow's transitions
+}
+LINE_INPUT_FIELDS = (
+	"kpi",
+	"weight",
+	"scoring_method",
+	"threshold",
+	"target",
+	"use_stretch",
+	"stretch",
+	"bands",
+	"actual",
+	"no_data",
+	"note",
+)
+# After submission, what people other than the scheme owner may change (acknowledging).
+AFTER_SUBMIT_APPRAISEE_FIELDS = {"status", "acknowledged_on"}
 
 
 class PLAppraisal(Document):
@@ -67,8 +98,7 @@ class PLAppraisal(Document):
 			for df in self.meta.fields
 			if df.fieldtype not in ("Table", "Section Break", "Column Break", "Tab Break", "HTML", "Button")
 			and df.fieldname not in allowed
-			and df.fieldname not in IGNORED_FIELDS
-			and not df.read_only  # recomputed on every save
+			and df.fieldname not in DERIVED_FIELDS
 			and (self.get(df.fieldname) or None) != (before.get(df.fieldname) or None)
 		]
 		old_lines = {row.name: row for row in before.kpis}
@@ -78,16 +108,49 @@ class PLAppraisal(Document):
 			for row in self.kpis:
 				old = old_lines[row.name]
 				editable = line_fields if row.method == "Manual" else set()
-				for field in ("kpi", "weight", "target", "threshold", "stretch", "actual", "no_data", "note"):
-					if field not in editable and (row.get(field) or None) != (old.get(field) or None):
-						changed.append(_("KPI line {0}").format(row.idx))
-						break
+				fields = [f for f in LINE_INPUT_FIELDS if (row.get(f) or None) != (old.get(f) or None)]
+				if any(f not in editable for f in fields):
+					changed.append(_("KPI line {0}").format(row.idx))
+				elif fields and not (row.note or "").strip():
+					frappe.throw(
+						_("KPI line {0}: explain the value you entered in the note.").format(row.idx),
+						title=_("Note Required"),
+					)
 		if changed:
 			frappe.throw(
 				_("You cannot change: {0}").format(", ".join(_(c) for c in changed)),
 				frappe.PermissionError,
 				title=_("Not Allowed"),
 			)
+
+	def before_update_after_submit(self):
+		"""A published appraisal changes only through the scheme owner, or its acknowledgement."""
+		if self.flags.ignore_permissions or is_manager():
+			return
+		before = self.get_doc_before_save()
+		changed = [
+			df.fieldname
+			for df in self.meta.fields
+			if df.allow_on_submit
+			and df.fieldname not in AFTER_SUBMIT_APPRAISEE_FIELDS
+			and (self.get(df.fieldname) or None) != (before.get(df.fieldname) or None)
+		]
+		acknowledging = before.status == "Published" and self.status == "Acknowledged"
+		appealing = self.status == "Appealed" and before.status != "Appealed"
+		if appealing and not frappe.db.exists(
+			"PL Appeal", {"appraisal": self.name, "status": ("in", ("Open", "Under Review"))}
+		):
+			frappe.throw(_("To appeal, create an appeal with your reason."), title=_("Appeal Needs a Reason"))
+		if (
+			changed
+			or (self.status != before.status and not (acknowledging or appealing))
+			or frappe.session.user != self.appraisee_user
+		):
+			frappe.throw(
+				_("You cannot change a published appraisal."), frappe.PermissionError, title=_("Not Allowed")
+			)
+		if acknowledging:
+			self.acknowledged_on = now_datetime()
 
 	def validate_company(self):
 		employee_company = frappe.db.get_value("Employee", self.employee, "company")
@@ -120,7 +183,9 @@ class PLAppraisal(Document):
 
 	def validate_team_and_template(self):
 		cycle_teams = frappe.get_all(
-			"PL Review Cycle Team", filters={"parent": self.review_cycle, "parenttype": "PL Review Cycle"}, pluck="pl_team"
+			"PL Review Cycle Team",
+			filters={"parent": self.review_cycle, "parenttype": "PL Review Cycle"},
+			pluck="pl_team",
 		)
 		if self.pl_team not in cycle_teams:
 			frappe.throw(

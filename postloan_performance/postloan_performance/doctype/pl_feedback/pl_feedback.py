@@ -12,7 +12,10 @@ from postloan_performance.permissions import is_manager
 class PLFeedback(Document):
 	def validate(self):
 		appraisal = frappe.db.get_value(
-			"PL Appraisal", self.appraisal, ["employee", "template", "docstatus", "review_cycle"], as_dict=True
+			"PL Appraisal",
+			self.appraisal,
+			["employee", "template", "docstatus", "review_cycle"],
+			as_dict=True,
 		)
 		self.appraisee = appraisal.employee
 		self.review_cycle = appraisal.review_cycle
@@ -34,7 +37,8 @@ class PLFeedback(Document):
 		is_self = self.reviewer == appraisal.employee
 		if (self.relationship == "Self") != is_self:
 			frappe.throw(
-				_("Relationship Self is for the appraisee's own feedback only."), title=_("Invalid Relationship")
+				_("Relationship Self is for the appraisee's own feedback only."),
+				title=_("Invalid Relationship"),
 			)
 
 	def validate_duplicate(self):

@@ -39,9 +39,9 @@ class PLKPI(Document):
 			frappe.throw(_("Unknown built-in metric {0}.").format(frappe.bold(self.builtin_metric)))
 		if metric["direction"] != self.direction:
 			frappe.throw(
-				_("Metric {0} is {1}; set the KPI's direction to match, or higher results would score lower.").format(
-					frappe.bold(self.builtin_metric), _(metric["direction"])
-				),
+				_(
+					"Metric {0} is {1}; set the KPI's direction to match, or higher results would score lower."
+				).format(frappe.bold(self.builtin_metric), _(metric["direction"])),
 				title=_("Direction Mismatch"),
 			)
 		if self.builtin_metric in PORTFOLIO_METRICS and self.subject != "Team":
@@ -57,7 +57,9 @@ class PLKPI(Document):
 
 	def validate_server_script(self):
 		if not self.server_script:
-			frappe.throw(_("Choose the Server Script that computes this KPI."), title=_("Missing Server Script"))
+			frappe.throw(
+				_("Choose the Server Script that computes this KPI."), title=_("Missing Server Script")
+			)
 		script_type = frappe.db.get_value("Server Script", self.server_script, "script_type")
 		if script_type != "API":
 			frappe.throw(
@@ -74,8 +76,12 @@ def parse_formula_or_throw(formula: str) -> str:
 		messages = {
 			"empty": _("Write the formula."),
 			"syntax": _("The formula is not a valid expression: {0}").format(e.detail),
-			"construct": _("The formula may only use numbers, metric codes, arithmetic and abs/min/max/round ({0} is not allowed).").format(e.detail),
-			"function": _("Function {0} is not allowed in a formula; use abs, min, max or round.").format(e.detail),
+			"construct": _(
+				"The formula may only use numbers, metric codes, arithmetic and abs/min/max/round ({0} is not allowed)."
+			).format(e.detail),
+			"function": _("Function {0} is not allowed in a formula; use abs, min, max or round.").format(
+				e.detail
+			),
 			"unknown": _("Unknown names in the formula: {0}. Use built-in metric codes.").format(e.detail),
 			"no_metric": _("The formula must use at least one built-in metric code."),
 		}

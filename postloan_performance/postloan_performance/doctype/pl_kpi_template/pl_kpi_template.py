@@ -81,13 +81,15 @@ class PLKPITemplate(Document):
 				frappe.throw(_("Row {0}: KPI {1} is disabled.").format(item.idx, frappe.bold(item.kpi)))
 			if kpi.category != "Quantitative":
 				frappe.throw(
-					_("Row {0}: KPI {1} is qualitative; qualitative KPIs are rated through feedback criteria.").format(
-						item.idx, frappe.bold(item.kpi)
-					)
+					_(
+						"Row {0}: KPI {1} is qualitative; qualitative KPIs are rated through feedback criteria."
+					).format(item.idx, frappe.bold(item.kpi))
 				)
 			if flt(item.weight) <= 0:
 				frappe.throw(
-					_("Row {0}: the weight of KPI {1} must be above 0.").format(item.idx, frappe.bold(item.kpi)),
+					_("Row {0}: the weight of KPI {1} must be above 0.").format(
+						item.idx, frappe.bold(item.kpi)
+					),
 					title=_("Invalid Weights"),
 				)
 			item.direction = kpi.direction
@@ -148,9 +150,9 @@ class PLKPITemplate(Document):
 		rater = [self.get(f) for f in RATER_WEIGHT_FIELDS]
 		if any(flt(w) < 0 for w in rater) or not _sum_is_100(rater):
 			frappe.throw(
-				_("Rater weights (self, manager, peer, subordinate) must add up to 100; they add up to {0}.").format(
-					flt(sum(flt(w) for w in rater), 3)
-				),
+				_(
+					"Rater weights (self, manager, peer, subordinate) must add up to 100; they add up to {0}."
+				).format(flt(sum(flt(w) for w in rater), 3)),
 				title=_("Invalid Weights"),
 			)
 

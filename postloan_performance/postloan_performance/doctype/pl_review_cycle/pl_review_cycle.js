@@ -12,4 +12,92 @@ frappe.ui.form.on("PL Review Cycle", {
 			filters: { company: frm.doc.company, name: ["!=", frm.doc.name] },
 		}));
 	},
+
+	refresh(frm) {
+		if (frm.is_new()) return;
+		if (frm.doc.is_trial) {
+			frm.dashboard.set_headline_alert(
+				__("Trial run: results are never published as official results."),
+				"orange"
+			);
+		}
+		const manager =
+			frappe.user.has_role("PL Performance Manager") || frappe.user.has_role("System Manager");
+		if (!manager) return;
+
+		const step = (label, name, group, confirm_text) => {
+			frm.add_custom_button(
+				label,
+				() => {
+					const run = () =>
+						frappe.call({
+							method: "postloan_performance.api.cycle_step",
+							args: { cycle: frm.doc.name, step: name },
+							freeze: true,
+							freeze_message: label,
+							callback: (r) => {
+								if (r.message && r.message.queued) return;
+								frm.reload_doc();
+							},
+						});
+					confirm_text ? frappe.confirm(confirm_text, run) : run();
+				},
+				group
+			);
+		};
+		const steps = __("Steps");
+		const status = frm.doc.status;
+		if (status === "Draft") step(__("Open Cycle"), "open", steps);
+		if (status === "Open") {
+			step(__("Create Appraisals"), "create_appraisals", steps);
+			step(__("Start Self Review"), "start_self_review", steps);
+			step(__("Compute"), "compute", steps);
+			step(__("Start Scoring"), "start_scoring", steps);
+		}
+		if (status === "Scoring") {
+			step(__("Compute"), "compute", steps);
+			step(__("Start Calibration"), "start_calibration", steps);
+		}
+		if (status === "Calibration") {
+			step(__("Approve All"), "approve_all", steps);
+			step(
+				__("Publish"),
+				"publish",
+				steps,
+				frm.doc.is_trial
+					? __("A trial cycle publishes nothing to employees. Close the trial?")
+					: __("Publish every approved appraisal to its appraisee?")
+			);
+			frm.add_custom_button(__("Calibration View"), () => show_calibration(frm));
+		}
+		if (status === "Published") step(__("Close Cycle"), "close", steps);
+		frm.add_custom_button(__("Appraisals"), () =>
+			frappe.set_route("List", "PL Appraisal", { review_cycle: frm.doc.name })
+		);
+	},
 });
+
+function show_calibration(frm) {
+	frappe.call({
+		method: "postloan_performance.api.calibration_view",
+		args: { cycle: frm.doc.name },
+		callback: (r) => {
+			const rows = (r.message || [])
+				.map(
+					(d) =>
+						`<tr><td>${__(d.layer)}</td><td>${d.grade}</td><td>${d.target_share}%</td>` +
+						`<td>${d.actual_count}</td><td>${flt(d.actual_share, 1)}%</td>` +
+						`<td>${flt(d.deviation, 1)}</td></tr>`
+				)
+				.join("");
+			frappe.msgprint({
+				title: __("Calibration View"),
+				message: `<table class="table table-bordered"><thead><tr><th>${__("Layer")}</th>
+					<th>${__("Grade")}</th><th>${__("Target Share")}</th><th>${__("Count")}</th>
+					<th>${__("Actual Share")}</th><th>${__("Deviation (points)")}</th></tr></thead>
+					<tbody>${rows}</tbody></table>`,
+				wide: true,
+			});
+		},
+	});
+}

@@ -32,12 +32,16 @@ class PLReviewCycle(Document):
 		if getdate(self.period_end) < getdate(self.period_start):
 			frappe.throw(_("Period End cannot be before Period Start."), title=_("Invalid Period"))
 		if bool(self.baseline_start) != bool(self.baseline_end):
-			frappe.throw(_("Set both Baseline Start and Baseline End, or neither."), title=_("Invalid Baseline"))
+			frappe.throw(
+				_("Set both Baseline Start and Baseline End, or neither."), title=_("Invalid Baseline")
+			)
 		if self.baseline_start:
 			if getdate(self.baseline_end) < getdate(self.baseline_start):
 				frappe.throw(_("Baseline End cannot be before Baseline Start."), title=_("Invalid Baseline"))
 			if getdate(self.baseline_end) >= getdate(self.period_start):
-				frappe.throw(_("The baseline must end before the period starts."), title=_("Invalid Baseline"))
+				frappe.throw(
+					_("The baseline must end before the period starts."), title=_("Invalid Baseline")
+				)
 		if self.compare_with and self.compare_with == self.name:
 			frappe.throw(_("A cycle cannot be compared with itself."))
 
@@ -65,7 +69,9 @@ class PLReviewCycle(Document):
 					title=_("Wrong Template"),
 				)
 			if tpl.disabled:
-				frappe.throw(_("Row {0}: template {1} is disabled.").format(row.idx, frappe.bold(row.template)))
+				frappe.throw(
+					_("Row {0}: template {1} is disabled.").format(row.idx, frappe.bold(row.template))
+				)
 			if tpl.company and tpl.company != self.company:
 				frappe.throw(
 					_("Row {0}: template {1} belongs to company {2}.").format(

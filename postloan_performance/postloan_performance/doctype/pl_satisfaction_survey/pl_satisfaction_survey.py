@@ -30,7 +30,11 @@ class PLSatisfactionSurvey(Document):
 			)
 		existing = frappe.db.exists(
 			"PL Satisfaction Survey",
-			{"review_cycle": self.review_cycle, "respondent": self.respondent, "name": ("!=", self.name or "")},
+			{
+				"review_cycle": self.review_cycle,
+				"respondent": self.respondent,
+				"name": ("!=", self.name or ""),
+			},
 		)
 		if existing:
 			frappe.throw(

@@ -39,7 +39,10 @@ class PLTeam(NestedSet):
 			return
 		companies = dict(
 			frappe.get_all(
-				"Employee", filters={"name": ("in", list(employees))}, fields=["name", "company"], as_list=True
+				"Employee",
+				filters={"name": ("in", list(employees))},
+				fields=["name", "company"],
+				as_list=True,
 			)
 		)
 		wrong = sorted(e for e in employees if companies.get(e) != self.company)
