@@ -62,3 +62,95 @@ def _readable_file_path(file_url: str) -> str:
 		_("You are not allowed to read the file {0}.").format(frappe.utils.escape_html(file_url)),
 		frappe.PermissionError,
 	)
+
+
+# ---------------------------------------------------------------- review cycle steps
+CYCLE_ROLES = ("PL Performance Manager", "System Manager")
+
+
+def _cycle_for_step(cycle: str):
+	frappe.only_for(CYCLE_ROLES)
+	doc = frappe.get_doc("PL Review Cycle", cycle)
+	doc.check_permission("write")
+	return doc
+
+
+def _run_or_enqueue(step: str, cycle: str, method: str) -> dict:
+	"""Small cycles run now; large ones go to the long queue (one job per cycle and step)."""
+	from postloan_performance.services.cycle import BACKGROUND_THRESHOLD, scope_members
+
+	size = len(scope_members(frappe.get_doc("PL Review Cycle", cycle)))
+	if size <= BACKGROUND_THRESHOLD or frappe.flags.in_test:
+		return frappe.get_attr(method)(cycle)
+	job = frappe.enqueue(
+		method,
+		queue="long",
+		timeout=3600,
+		job_id=f"pl-{step}-{cycle}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		cycle_name=cycle,
+		publish_progress=True,
+	)
+	frappe.msgprint(
+		_("Running in the background for {0} employees; progress is shown here.").format(size), alert=True
+	)
+	return {"queued": True, "job_id": getattr(job, "id", None)}
+
+
+@frappe.whitelist(methods=["POST"])
+def cycle_step(cycle: str, step: str) -> dict:
+	"""Run one step of a review cycle: open, create_appraisals, start_self_review, start_scoring,
+	compute, start_calibration, approve_all, publish, close."""
+	from postloan_performance.services import cycle as service
+
+	_cycle_for_step(cycle)
+	if step == "create_appraisals":
+		return _run_or_enqueue(step, cycle, "postloan_performance.services.cycle.create_appraisals")
+	if step == "compute":
+		status = frappe.db.get_value("PL Review Cycle", cycle, "status")
+		if status not in ("Open", "Scoring"):
+			frappe.throw(
+				_("KPIs are computed while the cycle is Open or Scoring; it is {0}.").format(_(status)),
+				title=_("Wrong Step"),
+			)
+		return _run_or_enqueue(step, cycle, "postloan_performance.api.compute_cycle_job")
+	steps = {
+		"open": service.open_cycle,
+		"start_self_review": service.start_self_review,
+		"start_scoring": service.start_scoring,
+		"start_calibration": service.start_calibration,
+		"approve_all": service.approve_all,
+		"publish": service.publish_cycle,
+		"close": service.close_cycle,
+	}
+	if step not in steps:
+		frappe.throw(_("Unknown review cycle step {0}.").format(step))
+	return steps[step](cycle)
+
+
+def compute_cycle_job(cycle_name: str, publish_progress: bool = False) -> dict:
+	"""Background job: compute every draft appraisal of a cycle."""
+	from postloan_performance.services.compute import compute_appraisals
+
+	return dict(compute_appraisals(review_cycle=cycle_name, publish_progress=publish_progress))
+
+
+@frappe.whitelist()
+def calibration_view(cycle: str) -> list[dict]:
+	"""Per layer and grade: target share, actual share and deviation."""
+	from postloan_performance.services.cycle import calibration_view as view
+
+	frappe.only_for((*CYCLE_ROLES, "PL Executive"))
+	frappe.get_doc("PL Review Cycle", cycle).check_permission("read")
+	return view(cycle)
+
+
+@frappe.whitelist(methods=["POST"])
+def override_grade(appraisal: str, grade: str, reason: str) -> dict:
+	"""Calibrator's override of an appraisal's grade; the reason is required."""
+	from postloan_performance.services.cycle import override_grade as override
+
+	frappe.only_for(CYCLE_ROLES)
+	frappe.get_doc("PL Appraisal", appraisal).check_permission("write")
+	return override(appraisal, grade, reason)
