@@ -154,3 +154,21 @@ def override_grade(appraisal: str, grade: str, reason: str) -> dict:
 	frappe.only_for(CYCLE_ROLES)
 	frappe.get_doc("PL Appraisal", appraisal).check_permission("write")
 	return override(appraisal, grade, reason)
+
+
+@frappe.whitelist(methods=["POST"])
+def request_feedback(cycle: str) -> dict:
+	"""Send the 360 feedback requests of an Open or Scoring review cycle (safe to run again)."""
+	from postloan_performance.services.feedback import request_feedback as request
+
+	frappe.only_for(COMPUTE_ROLES)
+	frappe.get_doc("PL Review Cycle", cycle).check_permission("write")
+	return request(cycle)
+
+
+@frappe.whitelist()
+def feedback_summary(appraisal: str) -> dict:
+	"""The aggregated 360 feedback of an appraisal: combined rating per criterion, never who rated."""
+	from postloan_performance.services.feedback import feedback_summary as summary
+
+	return summary(appraisal)

@@ -29,10 +29,12 @@ PUBLISHED_STATES = ("Published", "Acknowledged", "Appealed")
 APPRAISEE_VISIBLE_STATES = (SELF_REVIEW, *PUBLISHED_STATES)
 # What the appraisee may do, by the state the appraisal is in (in the database): in Self Review,
 # write his self-assessment and send it on (any next state the workflow allows him); once
-# published, only acknowledge it. Saving a submitted document needs "submit" in Frappe.
+# published, only acknowledge or appeal it. Saving a submitted document needs "submit" in Frappe.
 APPRAISEE_WRITES = {
 	SELF_REVIEW: {"ptypes": ("write",), "next": None},
-	"Published": {"ptypes": ("write", "submit"), "next": ("Published", "Acknowledged")},
+	"Published": {"ptypes": ("write", "submit"), "next": ("Published", "Acknowledged", "Appealed")},
+	# appealing needs an open PL Appeal (PL Appraisal.before_update_after_submit checks it)
+	"Acknowledged": {"ptypes": ("write", "submit"), "next": ("Appealed",)},
 }
 
 

@@ -6,8 +6,9 @@ same dataset twice changes nothing. Used by the integration tests, the demo and 
 
 from __future__ import annotations
 
-import frappe
 import pandas as pd
+
+import frappe
 from frappe.utils import now_datetime
 from frappe.utils.nestedset import rebuild_tree
 
@@ -179,20 +180,42 @@ def load_employees(employees: pd.DataFrame, company: str) -> dict[str, str]:
 			"rgt",
 		]
 		rows = [
-			[name, name, "HR-EMP-", first, first, company, "Active", "Female", "1990-01-01", "2020-01-01", now, now, user, user, 0, 0, 0]
+			[
+				name,
+				name,
+				"HR-EMP-",
+				first,
+				first,
+				company,
+				"Active",
+				"Female",
+				"1990-01-01",
+				"2020-01-01",
+				now,
+				now,
+				user,
+				user,
+				0,
+				0,
+				0,
+			]
 			for name, first in zip(names, todo["first_name"], strict=True)
 		]
 		frappe.db.bulk_insert("Employee", fields, rows)
 		rebuild_tree("Employee")
 		existing.update(dict(zip(todo["first_name"], names, strict=True)))
-	return {key: existing[first] for key, first in zip(employees["key"], employees["first_name"], strict=True)}
+	return {
+		key: existing[first] for key, first in zip(employees["key"], employees["first_name"], strict=True)
+	}
 
 
 def load_teams(ds, company: str, employee_of: dict[str, str]) -> None:
 	"""Create the team tree (parents first) with memberships; existing teams are left alone."""
 	members = ds.memberships.copy()
 	remaining = ds.teams.to_dict("records")
-	created = set(frappe.get_all("PL Team", filters={"name": ("in", [t["team_name"] for t in remaining])}, pluck="name"))
+	created = set(
+		frappe.get_all("PL Team", filters={"name": ("in", [t["team_name"] for t in remaining])}, pluck="name")
+	)
 	while remaining:
 		progressed = False
 		for team in list(remaining):
@@ -237,7 +260,9 @@ def load_post_loan(ds, company: str, employee_of: dict[str, str], chunk_size: in
 		if frame_name == "loans":
 			frame["company"] = company
 		for column in EMPLOYEE_COLUMNS.get(frame_name, ()):
-			frame[column] = frame[column].map(lambda key: employee_of.get(key) if isinstance(key, str) else None)
+			frame[column] = frame[column].map(
+				lambda key: employee_of.get(key) if isinstance(key, str) else None
+			)
 		if "name" not in frame.columns:
 			frame["name"] = frame["reference"]
 		columns = [c for c in columns if c in frame.columns]

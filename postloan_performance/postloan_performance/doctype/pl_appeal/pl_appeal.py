@@ -108,7 +108,7 @@ class PLAppeal(Document):
 		if appraisal.status != "Appealed":
 			appraisal.status = "Appealed"
 			appraisal.flags.ignore_permissions = True
-			appraisal.save()
+			appraisal.save(ignore_version=False)
 
 	def on_update(self):
 		before = self.get_doc_before_save()
@@ -140,7 +140,7 @@ def apply_appeal_decision(appeal) -> None:
 	if appraisal.status == "Appealed":
 		appraisal.status = "Published"
 	appraisal.flags.ignore_permissions = True
-	appraisal.save()
+	appraisal.save(ignore_version=False)  # the amendment stays in the appraisal's history
 	notify(
 		[appeal.appraisee_user],
 		_("Your appeal {0} was {1}").format(appeal.name, _(appeal.status).lower()),
