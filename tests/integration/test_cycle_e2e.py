@@ -173,7 +173,7 @@ def run_cycle(org, name, start, end, baseline, is_trial):
 	with pytest.raises(FrappePermissionError):
 		workflow(other, "Submit Self Review")  # someone else's appraisal
 	as_user(users["manager"])
-	for key, name_ in appraisals.items():
+	for name_ in appraisals.values():
 		if frappe.db.get_value("PL Appraisal", name_, "status") == "Self Review":
 			workflow(name_, "Skip Self Review")
 
