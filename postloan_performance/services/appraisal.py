@@ -51,6 +51,8 @@ def kpi_lines_from_template(template: str) -> list[dict]:
 			"direction": kpi.direction,
 		}
 		line.update({f: item.get(f) for f in LINE_FIELDS_FROM_TEMPLATE})
+		# a Manual value has to be typed by the team leader: until then the line has no data
+		line["no_data"] = 1 if kpi.method == "Manual" else 0
 		lines.append(line)
 	return lines
 

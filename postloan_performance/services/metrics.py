@@ -218,11 +218,28 @@ def load_tickets(window: Window) -> pd.DataFrame:
 
 
 def load_customer_feedback(window: Window) -> pd.DataFrame:
+	"""Feedback given in the window; `loan` is its case's or its ticket's loan, so that portfolio subjects
+	count feedback on service tickets too (the engine reaches loans only through `loan` or the case)."""
+	from frappe.query_builder.functions import Coalesce
+
 	fb = frappe.qb.DocType("PL Customer Feedback")
-	columns = ("employee", "csat", "nps", "given_on", "case")
+	case = frappe.qb.DocType("PL Collection Case")
+	ticket = frappe.qb.DocType("PL Service Ticket")
+	columns = ("employee", "csat", "nps", "given_on", "case", "loan")
 	query = (
 		frappe.qb.from_(fb)
-		.select(fb.employee, fb.csat, fb.nps, fb.given_on, fb.collection_case.as_("case"))
+		.left_join(case)
+		.on(case.name == fb.collection_case)
+		.left_join(ticket)
+		.on(ticket.name == fb.ticket)
+		.select(
+			fb.employee,
+			fb.csat,
+			fb.nps,
+			fb.given_on,
+			fb.collection_case.as_("case"),
+			Coalesce(case.loan, ticket.loan).as_("loan"),
+		)
 		.where((fb.given_on >= window.first_day) & (fb.given_on <= window.end))
 	)
 	return _dates_as_datetime(_frame(query, columns), ("given_on",))

@@ -37,8 +37,8 @@ def _load_json(path: Path):
 
 
 def _is_translatable_option(option: str) -> bool:
-	"""Select options, except naming series (`PLA-.YYYY.-`) and other dotted patterns."""
-	if not option:
+	"""Select options, except naming series (`PLA-.YYYY.-`), other dotted patterns and numbers (NPS 0-10)."""
+	if not option or option.isdigit():
 		return False
 	return (not option.startswith("PL") and "." not in option) or option == "%"
 

@@ -8,6 +8,10 @@ from frappe.utils import cint
 
 from postloan_performance.permissions import is_manager
 
+# A rating of 0 marks a criterion as not rated yet (feedback requests are created with every criterion
+# at 0); ratings are 1-5 once given.
+NOT_RATED = 0
+
 
 class PLFeedback(Document):
 	def validate(self):
@@ -62,8 +66,9 @@ class PLFeedback(Document):
 			"PL Feedback Criterion",
 			filters={"parent": template, "parenttype": "PL KPI Template"},
 			pluck="criterion",
+			order_by="idx asc",
 		)
-		seen = set()
+		seen, rated = set(), set()
 		for row in self.ratings:
 			if row.criterion not in criteria:
 				frappe.throw(
@@ -75,11 +80,15 @@ class PLFeedback(Document):
 			if row.criterion in seen:
 				frappe.throw(_("Row {0}: {1} is rated twice.").format(row.idx, frappe.bold(row.criterion)))
 			seen.add(row.criterion)
-			if not 1 <= cint(row.rating) <= 5:
+			rating = cint(row.rating)
+			if rating == NOT_RATED:
+				continue  # a draft may keep criteria unrated; before_submit refuses them
+			if not 1 <= rating <= 5:
 				frappe.throw(
 					_("Row {0}: ratings must be between 1 and 5.").format(row.idx), title=_("Invalid Rating")
 				)
-		self.flags.unrated = [c for c in criteria if c not in seen]
+			rated.add(row.criterion)
+		self.flags.unrated = [c for c in criteria if c not in rated]
 
 	def before_submit(self):
 		if self.flags.unrated:
@@ -87,3 +96,19 @@ class PLFeedback(Document):
 				_("Rate every criterion before submitting: {0}").format(", ".join(self.flags.unrated)),
 				title=_("Missing Ratings"),
 			)
+
+	def on_submit(self):
+		self.set_todo_status("Closed")
+
+	def on_cancel(self):
+		self.set_todo_status("Cancelled")
+
+	def set_todo_status(self, status: str):
+		"""Close (or cancel) the reviewer's open ToDo for this feedback, made by the feedback request."""
+		filters = {"reference_type": self.doctype, "reference_name": self.name, "status": "Open"}
+		if self.reviewer_user:
+			filters["allocated_to"] = self.reviewer_user
+		for name in frappe.get_all("ToDo", filters=filters, pluck="name"):
+			todo = frappe.get_doc("ToDo", name)
+			todo.status = status
+			todo.save(ignore_permissions=True)
