@@ -59,3 +59,11 @@ has_permission = {
 	"PL Appeal": "postloan_performance.permissions.appeal_has_permission",
 	"PL Satisfaction Survey": "postloan_performance.permissions.survey_has_permission",
 }
+
+# Scheduled jobs
+# --------------
+scheduler_events = {
+	"daily": [
+		"postloan_performance.services.feedback.send_feedback_reminders",
+	],
+}

@@ -36,6 +36,14 @@ from itertools import product as _cartesian
 import numpy as np
 import pandas as pd
 
+from postloan_performance.engine.delinquency import (
+	BUCKET_LOWER_DPD,
+	BUCKET_UPPER_DPD,
+	BUCKETS,
+	CLASSIFICATION_UPPER_DPD,
+	CLASSIFICATIONS,
+)
+
 __all__ = [
 	"BUCKETS",
 	"CLASSIFICATIONS",
@@ -50,8 +58,6 @@ __all__ = [
 ]
 
 LAYERS = ("Management", "Collection", "Risk Control", "Customer Service")
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6+")
-CLASSIFICATIONS = ("Normal", "Special Mention", "Substandard", "Doubtful", "Loss")
 CASE_STATUSES = (
 	"Open",
 	"In Progress",
@@ -280,13 +286,14 @@ class Dataset:
 
 def bucket_of(dpd: np.ndarray) -> np.ndarray:
 	"""Bucket index 0..6 (M0 … M6+) of days past due: 0, 1–30, 31–60, 61–90, 91–120, 121–150, 151+."""
-	dpd = np.asarray(dpd, dtype=np.int64)
-	return np.minimum((np.maximum(dpd, 0) + 29) // 30, 6)
+	uppers = np.array([upper for upper, _ in BUCKET_UPPER_DPD], dtype=np.int64)
+	return np.searchsorted(uppers, np.maximum(np.asarray(dpd, dtype=np.int64), 0), side="left")
 
 
 def classification_of(dpd: np.ndarray) -> np.ndarray:
 	"""Classification index 0..4: 0 Normal, 1–90 Special Mention, 91–270 Substandard, 271–360 Doubtful, Loss."""
-	return np.searchsorted(np.array([0, 90, 270, 360]), np.asarray(dpd, dtype=np.int64), side="left")
+	uppers = np.array([upper for upper, _ in CLASSIFICATION_UPPER_DPD], dtype=np.int64)
+	return np.searchsorted(uppers, np.asarray(dpd, dtype=np.int64), side="left")
 
 
 def _rng(seed: int, stream: int) -> np.random.Generator:
@@ -613,8 +620,8 @@ ROLL_RATES = np.array(
 	]
 )
 INITIAL_DELINQUENT = np.array([0.40, 0.16, 0.11, 0.08, 0.06, 0.19])  # M1 … M6+ among delinquent loans
-BUCKET_LOW = np.array([0, 1, 31, 61, 91, 121, 151])
-BUCKET_HIGH = np.array([0, 30, 60, 90, 120, 150, 1 << 30])
+BUCKET_LOW = np.array(BUCKET_LOWER_DPD)
+BUCKET_HIGH = np.array([*(upper for upper, _ in BUCKET_UPPER_DPD), 1 << 30])
 
 # case-month outcomes
 NEW, ROLL, STAY, BACK, CURE, PAYOFF, WRITE_OFF, HANDOVER = range(8)
@@ -740,7 +747,7 @@ class _Simulation:
 		bucket = np.where(delinquent, 1 + _choice(rng, INITIAL_DELINQUENT, n), 0)
 		low, high = BUCKET_LOW[bucket], np.minimum(BUCKET_HIGH[bucket], BUCKET_LOW[bucket] + 29)
 		dpd = low + (rng.random(n) * (high - low + 1)).astype(np.int64)
-		dpd = np.where(bucket == 6, 151 + rng.exponential(120.0, n).astype(np.int64).clip(0, 600), dpd)
+		dpd = np.where(bucket == 6, BUCKET_LOW[6] + rng.exponential(120.0, n).astype(np.int64).clip(0, 600), dpd)
 		dpd = np.where(bucket == 0, 0, dpd)
 		rows = np.arange(n)
 		outstanding, overdue = self._balances(rows, dpd, 0)
