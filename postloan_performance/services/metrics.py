@@ -245,9 +245,33 @@ def load_customer_feedback(window: Window) -> pd.DataFrame:
 	return _dates_as_datetime(_frame(query, columns), ("given_on",))
 
 
+def survey_cycle_for(review_cycle: str) -> str | None:
+	"""The cycle whose satisfaction survey measures `review_cycle`'s team satisfaction.
+
+	The survey goes out after a cycle is published, so while a cycle is being scored its own survey
+	does not exist yet: the answers of the latest earlier cycle of the same company are used then.
+	"""
+	if frappe.db.exists("PL Satisfaction Survey", {"review_cycle": review_cycle}):
+		return review_cycle
+	company, start = frappe.db.get_value("PL Review Cycle", review_cycle, ["company", "period_start"])
+	cycle = frappe.qb.DocType("PL Review Cycle")
+	survey = frappe.qb.DocType("PL Satisfaction Survey")
+	earlier = (
+		frappe.qb.from_(cycle)
+		.join(survey)
+		.on(survey.review_cycle == cycle.name)
+		.select(cycle.name)
+		.where((cycle.company == company) & (cycle.period_end < start))
+		.orderby(cycle.period_end, order=frappe.qb.desc)
+		.limit(1)
+	).run()
+	return earlier[0][0] if earlier else None
+
+
 def load_survey(review_cycle: str | None) -> pd.DataFrame:
 	survey = frappe.qb.DocType("PL Satisfaction Survey")
 	columns = ("respondent", "team", "fairness", "clarity", "motivation", "workload")
+	review_cycle = survey_cycle_for(review_cycle) if review_cycle else None
 	if not review_cycle:
 		return pd.DataFrame(columns=list(columns))
 	query = (

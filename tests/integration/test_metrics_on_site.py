@@ -741,6 +741,21 @@ def test_team_satisfaction_from_the_cycle_survey(loaded):
 	# the survey belongs to its cycle: without the cycle there is no data
 	other = _site_values("team_satisfaction", FrameCache(Window(*PERIOD)), loaded, kinds=("portfolio",))
 	assert all(math.isnan(v) for v in other.values())
+	# a later cycle is scored before its own survey exists: it reads the latest earlier survey
+	later = frappe.get_doc(
+		{
+			"doctype": "PL Review Cycle",
+			"cycle_name": "_Test PLM Later Cycle",
+			"company": COMPANY,
+			"period_start": getdate(PERIOD[1]) + dt.timedelta(days=1),
+			"period_end": getdate(PERIOD[1]) + dt.timedelta(days=91),
+			"templates": [{"layer": "Management", "template": "Management - Default"}],
+			"teams": [{"pl_team": root}],
+		}
+	).insert(ignore_permissions=True)
+	later_window = Window(later.period_start, later.period_end)
+	reused = _site_values("team_satisfaction", FrameCache(later_window, later.name), loaded, kinds=("portfolio",))
+	assert reused[("portfolio", root)] == pytest.approx(site[("portfolio", root)])
 
 
 # ------------------------------------------------------------------------- appraisals end to end
