@@ -132,9 +132,17 @@ def publish_cycle(cycle_name: str) -> dict:
 			"PL Appraisal",
 			{a.name: {"changed": [["status", "Approved", "Published"]]} for a in published},
 		)
+		appraisees = [a.appraisee_user for a in published if a.appraisee_user]
 		notify(
-			[a.appraisee_user for a in published if a.appraisee_user],
+			appraisees,
 			_("Your appraisal for {0} is published").format(cycle.cycle_name),
+			"PL Review Cycle",
+			cycle.name,
+		)
+		# the scheme satisfaction survey goes out with the results (it feeds team_satisfaction)
+		notify(
+			appraisees,
+			_("Please answer the scheme satisfaction survey for {0}").format(cycle.cycle_name),
 			"PL Review Cycle",
 			cycle.name,
 		)

@@ -63,7 +63,7 @@ class PLKPITemplate(Document):
 			for k in frappe.get_all(
 				"PL KPI",
 				filters={"name": ("in", [i.kpi for i in self.items])},
-				fields=["name", "direction", "category", "enabled", "layer"],
+				fields=["name", "direction", "category", "enabled", "layer", "method"],
 			)
 		}
 		seen = set()
@@ -79,7 +79,7 @@ class PLKPITemplate(Document):
 			seen.add(item.kpi)
 			if not kpi.enabled:
 				frappe.throw(_("Row {0}: KPI {1} is disabled.").format(item.idx, frappe.bold(item.kpi)))
-			if kpi.category != "Quantitative":
+			if kpi.category != "Quantitative" and kpi.method not in ("360 Feedback", "Manual"):
 				frappe.throw(
 					_(
 						"Row {0}: KPI {1} is qualitative; qualitative KPIs are rated through feedback criteria."
