@@ -9,7 +9,13 @@ from frappe import _
 from frappe.utils import flt
 
 from postloan_performance.engine import scoring
-from postloan_performance.services.reports.common import bar_chart, require, summary_item
+from postloan_performance.services.reports.common import (
+	EMPLOYEE_DOCTYPE,
+	bar_chart,
+	employee_column,
+	require,
+	summary_item,
+)
 
 HISTOGRAM_BINS = [(lo, lo + 10) for lo in range(0, 120, 10)]
 
@@ -23,13 +29,7 @@ def columns() -> list[dict]:
 			"options": "PL Appraisal",
 			"width": 140,
 		},
-		{
-			"label": _("Employee"),
-			"fieldname": "employee",
-			"fieldtype": "Link",
-			"options": "Employee",
-			"width": 120,
-		},
+		employee_column(_("Employee")),
 		{"label": _("Employee Name"), "fieldname": "employee_name", "fieldtype": "Data", "width": 160},
 		{"label": _("Team"), "fieldname": "pl_team", "fieldtype": "Link", "options": "PL Team", "width": 150},
 		{"label": _("Layer"), "fieldname": "layer", "fieldtype": "Data", "width": 120},
@@ -74,6 +74,8 @@ def get_data(filters: dict) -> dict:
 		order_by="total_score desc, name asc",
 		limit_page_length=0,
 	)
+	for row in rows:
+		row.update(EMPLOYEE_DOCTYPE)
 	chart = grade_chart(rows) if filters.get("chart", "Grade Shares") == "Grade Shares" else histogram(rows)
 	return {"columns": columns(), "data": rows, "chart": chart, "summary": summary(rows)}
 

@@ -1,0 +1,29 @@
+// Copyright (c) 2026, Post-Loan Performance contributors
+// For license information, please see license.txt
+
+frappe.query_reports["Scheme Effect Evaluation"] = {
+	filters: [
+		{
+			fieldname: "review_cycle",
+			label: __("Review Cycle"),
+			fieldtype: "Link",
+			options: "PL Review Cycle",
+			reqd: 1,
+		},
+		{
+			fieldname: "compare_cycle",
+			label: __("Compare with Cycle"),
+			fieldtype: "Link",
+			options: "PL Review Cycle",
+			description: __("Optional: compare the KPI actuals of another cycle, e.g. the trial run"),
+		},
+	],
+	formatter(value, row, column, data, default_formatter) {
+		const formatted = default_formatter(value, row, column, data);
+		if (column.fieldname === "delta" && data && data.trend_code) {
+			const colour = { Improved: "green", Worsened: "red" }[data.trend_code];
+			return colour ? `<span style="color: var(--${colour}-600)">${formatted}</span>` : formatted;
+		}
+		return formatted;
+	},
+};
