@@ -66,6 +66,7 @@ __all__ = [
 	"MetricSpec",
 	"PeriodError",
 	"UnknownMetricError",
+	"active_case_count",
 	"avg_collection_cycle_days",
 	"collection_success_rate",
 	"compute",
@@ -540,6 +541,17 @@ def avg_collection_cycle_days(
 	ctx = _Context(frames, subjects, period)
 	cases = ctx.active_cases(ctx.start, ctx.end)
 	return ctx.result(_mean(_successes(ctx, cases), "_days"), "avg_collection_cycle_days")
+
+
+def active_case_count(
+	frames: Frames, subjects: pd.DataFrame, period: Period, baseline: Period | None = None
+) -> pd.Series:
+	"""The subject's cases active at any time in the period: the denominator of collection_success_rate
+	(a count, not a KPI: not in :data:`METRICS`). NaN for a subject without such a case."""
+	ctx = _Context(frames, subjects, period)
+	cases = ctx.active_cases(ctx.start, ctx.end)
+	counts = _attribute_workload(ctx, cases).groupby("subject", sort=False).size().astype(float)
+	return ctx.result(counts, "active_case_count")
 
 
 def _actions_attribution(ctx: _Context, actions: pd.DataFrame, day: pd.Series) -> dict[str, Any]:

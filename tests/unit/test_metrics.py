@@ -272,6 +272,18 @@ def test_collection_success_rate():
 	)
 
 
+def test_active_case_count_is_the_success_rate_denominator():
+	# emp1: C1, C2, C7 → 3 ; emp2: C5, C6 → 2 ; emp3: none → NaN ; emp4: C8 → 1 ; T: C1, C2, C7, C5 → 4
+	result = m.active_case_count(collection_frames(), COLLECTORS, PERIOD)
+	assert_values(result, {"emp1": 3.0, "emp2": 2.0, "emp3": None, "emp4": 1.0, "T": 4.0})
+	# North: C1, C2, C6, C7 ; South: C5, C8
+	assert_values(
+		m.active_case_count(collection_frames(), PORTFOLIO, PERIOD),
+		{"North": 4.0, "South": 2.0, "Empty": None},
+	)
+	assert "active_case_count" not in m.METRICS
+
+
 def test_avg_collection_cycle_days():
 	# C2: 2024-02-01 → 2024-03-10 = 29 (February 2024) + 9 = 38 days ; C6: 2023-12-15 → 2024-01-01 = 17 days
 	# emp4 cured nothing → NaN ; T: only C2 (C6 closed before emp2 joined) → 38 ; North: (38 + 17)/2

@@ -1,0 +1,301 @@
+"""Portfolio Quality Trend: NPL ratio, M1+/M3+ rates, recovery rate, roll and cure rates by month-end,
+with the scheme's go-live month marked.
+
+Set-based: the month-end dates come from one index-only query; the ratios from one `GROUP BY as_of_date,
+bucket, classification` over those dates; the roll rates from one loan-level query of (loan, as_of_date,
+bucket) at those dates; the recovery rate from one case query and one recoveries-per-day query. The maths
+is in `engine.portfolio`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+import frappe
+from frappe import _
+from frappe.utils import add_months, get_first_day, get_last_day, getdate, today
+
+from postloan_performance.engine import portfolio
+from postloan_performance.services.reports.common import (
+	chart_number,
+	clean,
+	summary_item,
+	team_and_descendants,
+	visible_teams,
+)
+
+SNAPSHOT = "`tabPL Loan Snapshot`"
+LOAN_JOIN = "join `tabPL Loan` l on l.name = {loan}"
+RATE_COLUMNS = ("npl_ratio", "m1_plus_rate", "m3_plus_rate", "recovery_rate")
+ROLL_COLUMNS = (*(column for column, _from, _to in portfolio.ROLLS), "cure_rate")
+
+
+def columns() -> list[dict]:
+	percent = {"fieldtype": "Percent", "width": 105}
+	return [
+		{"label": _("Month-End"), "fieldname": "month_end", "fieldtype": "Date", "width": 105},
+		{"label": _("Phase"), "fieldname": "phase", "fieldtype": "Data", "width": 115},
+		{"label": _("Loans"), "fieldname": "loans", "fieldtype": "Int", "width": 80},
+		{"label": _("Outstanding"), "fieldname": "outstanding", "fieldtype": "Currency", "width": 140},
+		{"label": _("NPL Ratio (%)"), "fieldname": "npl_ratio", **percent},
+		{"label": _("M1+ Rate (%)"), "fieldname": "m1_plus_rate", **percent},
+		{"label": _("M3+ Rate (%)"), "fieldname": "m3_plus_rate", **percent},
+		{"label": _("Recovered"), "fieldname": "recovered", "fieldtype": "Currency", "width": 120},
+		{"label": _("Recovery Rate (%)"), "fieldname": "recovery_rate", **percent},
+		{"label": _("Roll M0→M1 (%)"), "fieldname": "roll_m0_m1", **percent},
+		{"label": _("Roll M1→M2 (%)"), "fieldname": "roll_m1_m2", **percent},
+		{"label": _("Roll M2→M3 (%)"), "fieldname": "roll_m2_m3", **percent},
+		{"label": _("Roll M3→M4+ (%)"), "fieldname": "roll_m3_m4", **percent},
+		{"label": _("Cure Rate (%)"), "fieldname": "cure_rate", **percent},
+	]
+
+
+# ---------------------------------------------------------------------------------------- filters
+
+
+def default_go_live(company: str | None = None) -> dt.date | None:
+	"""The period start of the earliest non-trial review cycle (of the company, when given)."""
+	conditions = {"is_trial": 0}
+	if company:
+		conditions["company"] = company
+	starts = frappe.get_all(
+		"PL Review Cycle",
+		filters=conditions,
+		pluck="period_start",
+		order_by="period_start asc",
+		limit_page_length=1,
+	)
+	return getdate(starts[0]) if starts and starts[0] else None
+
+
+def _dates(filters: dict) -> tuple[dt.date, dt.date]:
+	end = getdate(filters.get("to_date") or today())
+	start = getdate(filters.get("from_date") or get_first_day(add_months(end, -11)))
+	if start > end:
+		frappe.throw(_("From Date must be on or before To Date."), title=_("Invalid Filter"))
+	return start, end
+
+
+class LoanScope:
+	"""The loans a user asked for and may see: SQL conditions on `l` (PL Loan) and their values."""
+
+	def __init__(self, filters: dict):
+		self.conditions: list[str] = []
+		self.values: dict = {}
+		self.empty = False
+		if filters.get("company"):
+			self.conditions.append("l.company = %(company)s")
+			self.values["company"] = filters["company"]
+		if filters.get("product"):
+			self.conditions.append("l.product = %(product)s")
+			self.values["product"] = filters["product"]
+		teams = set(team_and_descendants(filters["managing_team"])) if filters.get("managing_team") else None
+		visible = visible_teams()
+		if visible is not None:
+			teams = visible if teams is None else teams & visible
+		if teams is not None:
+			self.empty = not teams
+			self.conditions.append("l.managing_team in %(teams)s")
+			self.values["teams"] = tuple(sorted(teams)) or ("",)
+
+	def join(self, loan_column: str) -> str:
+		return LOAN_JOIN.format(loan=loan_column) if self.conditions else ""
+
+	def where(self) -> str:
+		return "".join(f" and {c}" for c in self.conditions)
+
+
+# ---------------------------------------------------------------------------------------- queries
+
+
+def month_end_dates(start: dt.date, end: dt.date) -> list[dt.date]:
+	"""The last snapshot date of each month in [start, end] (a loose scan of the as_of_date index)."""
+	days = frappe.db.sql(
+		f"select distinct as_of_date from {SNAPSHOT} where as_of_date between %(start)s and %(end)s",
+		{"start": start, "end": end},
+		pluck=True,
+	)
+	last: dict[dt.date, dt.date] = {}
+	for day in map(getdate, days):
+		month = day.replace(day=1)
+		last[month] = max(day, last.get(month, day))
+	return sorted(last.values())
+
+
+def last_date_before(day: dt.date) -> dt.date | None:
+	value = frappe.db.sql(f"select max(as_of_date) from {SNAPSHOT} where as_of_date < %(day)s", {"day": day})
+	return getdate(value[0][0]) if value and value[0][0] else None
+
+
+def snapshot_aggregates(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
+	rows = frappe.db.sql(
+		f"""select s.as_of_date, s.bucket, s.classification,
+			sum(case when s.outstanding > 0 then 1 else 0 end), sum(s.outstanding)
+		from {SNAPSHOT} s {scope.join("s.loan")}
+		where s.as_of_date in %(dates)s{scope.where()}
+		group by s.as_of_date, s.bucket, s.classification""",
+		{**scope.values, "dates": tuple(dates)},
+	)
+	return pd.DataFrame.from_records(
+		list(rows), columns=["as_of_date", "bucket", "classification", "loans", "outstanding"]
+	)
+
+
+def loan_buckets(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
+	"""(loan, as_of_date, bucket) of every loan in view at the given dates, in one query."""
+	rows = frappe.db.sql(
+		f"""select s.loan, s.as_of_date, s.bucket
+		from {SNAPSHOT} s {scope.join("s.loan")}
+		where s.as_of_date in %(dates)s{scope.where()}""",
+		{**scope.values, "dates": tuple(dates)},
+	)
+	return pd.DataFrame.from_records(list(rows), columns=["loan", "as_of_date", "bucket"])
+
+
+def active_cases(scope: LoanScope, first: dt.date, last: dt.date) -> pd.DataFrame:
+	rows = frappe.db.sql(
+		f"""select c.opened_on, c.closed_on, c.entry_overdue_amount
+		from `tabPL Collection Case` c {scope.join("c.loan")}
+		where c.opened_on <= %(last)s and (c.closed_on is null or c.closed_on >= %(first)s){scope.where()}""",
+		{**scope.values, "first": first, "last": last},
+	)
+	return pd.DataFrame.from_records(list(rows), columns=["opened_on", "closed_on", "entry_overdue_amount"])
+
+
+def recoveries_by_day(scope: LoanScope, first: dt.date, last: dt.date) -> pd.DataFrame:
+	case_join = (
+		"left join `tabPL Collection Case` c on c.name = r.collection_case" if scope.conditions else ""
+	)
+	rows = frappe.db.sql(
+		f"""select r.received_on, sum(r.amount)
+		from `tabPL Recovery` r {case_join} {scope.join("ifnull(r.loan, c.loan)")}
+		where r.received_on between %(first)s and %(last)s{scope.where()}
+		group by r.received_on""",
+		{**scope.values, "first": first, "last": last},
+	)
+	return pd.DataFrame.from_records(list(rows), columns=["received_on", "amount"])
+
+
+# ------------------------------------------------------------------------------------------- data
+
+
+def get_data(filters: dict) -> dict:
+	start, end = _dates(filters)
+	go_live = (
+		getdate(filters["go_live_date"])
+		if filters.get("go_live_date")
+		else default_go_live(filters.get("company"))
+	)
+	scope = LoanScope(filters)
+	shown = month_end_dates(start, end)
+	if not shown or scope.empty:
+		return {"columns": columns(), "data": [], "chart": None, "summary": summary([], go_live, None)}
+
+	# the month-end before the first one gives the first month its roll rates; the last one before the
+	# go-live date is the scheme's starting point
+	before = last_date_before(get_first_day(shown[0]))
+	previous = before if before and get_first_day(before) == get_first_day(add_months(shown[0], -1)) else None
+	baseline = last_date_before(go_live) if go_live else None
+	dates = sorted({*shown, *(d for d in (previous, baseline) if d)})
+
+	ratios = portfolio.portfolio_ratios(snapshot_aggregates(scope, dates))
+	roll_dates = sorted({*shown, *([previous] if previous else [])})
+	rolls = portfolio.roll_rates_by_date(loan_buckets(scope, roll_dates), roll_dates)
+	months = [(get_first_day(d), min(get_last_day(d), end)) for d in shown]
+	recovery = portfolio.monthly_recovery_rate(
+		active_cases(scope, months[0][0], months[-1][1]),
+		recoveries_by_day(scope, months[0][0], months[-1][1]),
+		months,
+	)
+	rows = []
+	for day, (_first, last) in zip(shown, months, strict=True):
+		stamp = pd.Timestamp(day)
+		ratio = ratios.loc[stamp] if stamp in ratios.index else None
+		rows.append(
+			{
+				"month_end": day,
+				"phase": _("Scheme Live") if go_live and day >= go_live else _("Before Scheme"),
+				"loans": int(clean(ratio["loans"]) or 0) if ratio is not None else 0,
+				"outstanding": clean(ratio["outstanding"]) if ratio is not None else 0.0,
+				"npl_ratio": clean(ratio["npl_ratio"]) if ratio is not None else None,
+				"m1_plus_rate": clean(ratio["m1_plus_rate"]) if ratio is not None else None,
+				"m3_plus_rate": clean(ratio["m3_plus_rate"]) if ratio is not None else None,
+				"recovered": clean(recovery.loc[pd.Timestamp(last), "recovered"]),
+				"recovery_rate": clean(recovery.loc[pd.Timestamp(last), "recovery_rate"]),
+				**{column: clean(rolls.loc[stamp, column]) for column in ROLL_COLUMNS},
+			}
+		)
+	baseline_npl = None
+	if baseline and pd.Timestamp(baseline) in ratios.index:
+		baseline_npl = clean(ratios.loc[pd.Timestamp(baseline), "npl_ratio"])
+	return {
+		"columns": columns(),
+		"data": rows,
+		"chart": chart(rows, go_live, baseline_npl),
+		"summary": summary(rows, go_live, baseline_npl),
+	}
+
+
+def chart(rows: list[dict], go_live: dt.date | None, baseline_npl: float | None) -> dict:
+	"""Lines for NPL, M1+ and M3+ by month; the first month-end under the scheme carries a "Scheme Live"
+	bar as tall as the lines, and a horizontal marker shows the NPL ratio when the scheme went live."""
+	lines = {
+		"npl_ratio": _("NPL Ratio (%)"),
+		"m1_plus_rate": _("M1+ Rate (%)"),
+		"m3_plus_rate": _("M3+ Rate (%)"),
+	}
+	datasets = [
+		{"name": label, "chartType": "line", "values": [chart_number(r[field]) for r in rows]}
+		for field, label in lines.items()
+	]
+	live_index = next((i for i, r in enumerate(rows) if go_live and r["month_end"] >= go_live), None)
+	top = max([v for d in datasets for v in d["values"]] + [0])
+	datasets.append(
+		{
+			"name": _("Scheme Live"),
+			"chartType": "bar",
+			"values": [top if i == live_index else 0 for i in range(len(rows))],
+		}
+	)
+	data = {"labels": [r["month_end"].strftime("%Y-%m") for r in rows], "datasets": datasets}
+	if baseline_npl is not None and live_index is not None:
+		data["yMarkers"] = [
+			{
+				"label": _("NPL Ratio at Go-Live"),
+				"value": round(baseline_npl, 2),
+				"options": {"labelPos": "left"},
+			}
+		]
+	return {
+		"data": data,
+		"type": "axis-mixed",
+		"colors": ["#e24c4c", "#ffa00a", "#7c5ada", "#b8c2cc"],
+		"lineOptions": {"dotSize": 4},
+		"barOptions": {"spaceRatio": 0.8},
+	}
+
+
+def summary(rows: list[dict], go_live: dt.date | None, baseline_npl: float | None) -> list[dict]:
+	latest = rows[-1] if rows else {}
+	npl = latest.get("npl_ratio")
+	change = None
+	if npl is not None and baseline_npl is not None and go_live and latest["month_end"] >= go_live:
+		change = round(npl - baseline_npl, 2)
+	return [
+		summary_item(round(npl, 2) if npl is not None else None, _("Latest NPL Ratio (%)"), "Percent", "Red"),
+		summary_item(
+			change,
+			_("NPL Change Since Go-Live (Points)"),
+			"Float",
+			"Green" if change is not None and change <= 0 else "Red",
+		),
+		summary_item(
+			round(latest["m3_plus_rate"], 2) if latest.get("m3_plus_rate") is not None else None,
+			_("Latest M3+ Rate (%)"),
+			"Percent",
+			"Orange",
+		),
+		summary_item(go_live, _("Scheme Go-Live"), "Date", "Blue"),
+	]
