@@ -190,6 +190,19 @@ def survey_has_permission(doc, ptype: str | None = None, user: str | None = None
 	return doc.get("respondent_user") == user
 
 
+def require_roles(*roles: str) -> None:
+	"""Refuse the session user unless he has one of `roles`.
+
+	Unlike `frappe.only_for`, this also applies while `frappe.flags.in_test` is set, so the tests
+	exercise the same check as production.
+	"""
+	if frappe.session.user != "Administrator" and not roles_of() & set(roles):
+		frappe.throw(
+			frappe._("You need one of these roles: {0}").format(", ".join(frappe._(r) for r in roles)),
+			frappe.PermissionError,
+		)
+
+
 def has_app_permission() -> bool:
 	return bool(
 		roles_of()

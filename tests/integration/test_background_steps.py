@@ -51,3 +51,28 @@ def test_large_cycle_steps_are_enqueued_and_the_job_runs(monkeypatch):
 		result = api.compute_cycle_job(cycle_name=cycle, publish_progress=True)
 	assert result["appraisals"] == 12
 	assert progress.call_args_list[-1].args[0] == 100
+
+
+def test_cycle_steps_are_for_the_scheme_owner_only():
+	"""Role checks hold in tests too (frappe.only_for is skipped while frappe.flags.in_test is set)."""
+	import pytest
+
+	make_company()
+	team = make_team(
+		"_Test PL Roles Team", "Collection", members=[(make_employee("_Test PL Roles A"), "2025-01-01", None)]
+	)
+	cycle = make_cycle("_Test PL Roles Cycle", [team], layers=("Collection",))
+	for user, roles in (
+		("roles-lead@plp.test", ["PL Team Leader"]),
+		("roles-exec@plp.test", ["PL Executive"]),
+		("roles-staff@plp.test", ["PL Appraisee"]),
+	):
+		frappe.set_user("Administrator")
+		frappe.set_user(make_user(user, roles))
+		with pytest.raises(frappe.PermissionError):
+			api.cycle_step(cycle, "open")
+		with pytest.raises(frappe.PermissionError):
+			api.compute_appraisal("PLA-does-not-matter")
+	assert frappe.db.get_value("PL Review Cycle", cycle, "status") == "Draft"
+	frappe.set_user("roles-exec@plp.test")
+	assert api.calibration_view(cycle) == []  # executives may read the calibration view
