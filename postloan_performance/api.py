@@ -3,6 +3,8 @@
 import frappe
 from frappe import _
 
+from postloan_performance.permissions import require_roles
+
 COMPUTE_ROLES = ("PL Performance Manager", "System Manager")
 
 
@@ -11,7 +13,7 @@ def compute_appraisal(appraisal: str) -> dict:
 	"""Recompute one draft appraisal's KPI lines from post-loan data and score them."""
 	from postloan_performance.services.compute import compute_appraisals
 
-	frappe.only_for(COMPUTE_ROLES)
+	require_roles(*COMPUTE_ROLES)
 	doc = frappe.get_doc("PL Appraisal", appraisal)
 	doc.check_permission("write")
 	if doc.docstatus != 0:
@@ -69,7 +71,7 @@ CYCLE_ROLES = ("PL Performance Manager", "System Manager")
 
 
 def _cycle_for_step(cycle: str):
-	frappe.only_for(CYCLE_ROLES)
+	require_roles(*CYCLE_ROLES)
 	doc = frappe.get_doc("PL Review Cycle", cycle)
 	doc.check_permission("write")
 	return doc
@@ -141,7 +143,7 @@ def calibration_view(cycle: str) -> list[dict]:
 	"""Per layer and grade: target share, actual share and deviation."""
 	from postloan_performance.services.cycle import calibration_view as view
 
-	frappe.only_for((*CYCLE_ROLES, "PL Executive"))
+	require_roles(*CYCLE_ROLES, "PL Executive")
 	frappe.get_doc("PL Review Cycle", cycle).check_permission("read")
 	return view(cycle)
 
@@ -151,7 +153,7 @@ def override_grade(appraisal: str, grade: str, reason: str) -> dict:
 	"""Calibrator's override of an appraisal's grade; the reason is required."""
 	from postloan_performance.services.cycle import override_grade as override
 
-	frappe.only_for(CYCLE_ROLES)
+	require_roles(*CYCLE_ROLES)
 	frappe.get_doc("PL Appraisal", appraisal).check_permission("write")
 	return override(appraisal, grade, reason)
 
@@ -161,7 +163,7 @@ def request_feedback(cycle: str) -> dict:
 	"""Send the 360 feedback requests of an Open or Scoring review cycle (safe to run again)."""
 	from postloan_performance.services.feedback import request_feedback as request
 
-	frappe.only_for(COMPUTE_ROLES)
+	require_roles(*COMPUTE_ROLES)
 	frappe.get_doc("PL Review Cycle", cycle).check_permission("write")
 	return request(cycle)
 
@@ -246,3 +248,154 @@ def kpi_achievement_chart(chart_name: str | None = None, filters: str | dict | N
 	from postloan_performance.services import dashboard
 
 	return dashboard.kpi_achievement(_dashboard_company(filters))
+
+
+# ---------------------------------------------------------------- post-loan operations
+POST_LOAN_ROLES = ("PL Post-Loan Officer", "System Manager")
+QUEUE_READER_ROLES = ("PL Post-Loan Officer", "PL Performance Manager", "System Manager")
+
+
+def _require_post_loan_role() -> None:
+	"""Like ``frappe.only_for(POST_LOAN_ROLES)``, but also enforced in tests (only_for is not)."""
+	if frappe.session.user != "Administrator" and not set(frappe.get_roles()) & set(POST_LOAN_ROLES):
+		frappe.throw(_("Only post-loan officers may do this."), frappe.PermissionError)
+
+
+def _queue_employee(employee: str | None) -> str:
+	"""The collector whose queue the session user may read: his own, any (post-loan officers and managers),
+	or a current member of a team he leads."""
+	from postloan_performance.permissions import employee_of, led_teams
+
+	own = employee_of()
+	if not employee or employee == own:
+		if not own:
+			frappe.throw(_("Your user is not linked to an employee."), frappe.PermissionError)
+		return own
+	if frappe.session.user == "Administrator" or set(frappe.get_roles()) & set(QUEUE_READER_ROLES):
+		return employee
+	teams = led_teams()
+	if teams and frappe.db.sql(
+		"""select 1 from `tabPL Team Member` where `parenttype` = 'PL Team' and `parent` in %(teams)s
+		and `employee` = %(employee)s and `from_date` <= curdate()
+		and (`to_date` is null or `to_date` >= curdate()) limit 1""",
+		{"teams": tuple(teams), "employee": employee},
+	):
+		return employee
+	frappe.throw(_("You may not see the queue of {0}.").format(employee), frappe.PermissionError)
+
+
+@frappe.whitelist()
+def my_collection_queue(employee: str | None = None, limit: int = 200) -> list[dict]:
+	"""A collector's open cases, highest priority first (overdue amount, bucket, broken promises and,
+	when enabled, the propensity to pay), each with the parts of its priority."""
+	from postloan_performance.services.collection import my_queue
+
+	target = _queue_employee(employee)
+	return my_queue(target, limit=max(1, min(int(limit or 200), 1000)))
+
+
+@frappe.whitelist(methods=["POST"])
+def set_manual_classification(
+	snapshot: str, classification: str | None = None, reason: str | None = None
+) -> dict:
+	"""Record a manual five-category classification of a snapshot with its reason (blank removes it)."""
+	from postloan_performance.services.delinquency import set_manual_classification as record
+
+	_require_post_loan_role()
+	return record(snapshot, classification, reason)
+
+
+@frappe.whitelist(methods=["POST"])
+def close_risk_alert(alert: str, outcome: str, note: str | None = None) -> dict:
+	"""Close an early-warning alert as Confirmed or False Alarm (its officer or a post-loan officer)."""
+	from postloan_performance.services.early_warning import close_alert
+
+	return close_alert(alert, outcome, note)
+
+
+@frappe.whitelist(methods=["POST"])
+def run_post_loan_job(job: str, day: str | None = None) -> dict:
+	"""Enqueue a daily post-loan job now (classification, collection or early_warning) on the long queue."""
+	from postloan_performance.services import post_loan_ops
+
+	_require_post_loan_role()
+	if job not in post_loan_ops.JOBS:
+		frappe.throw(_("Unknown post-loan job {0}.").format(frappe.utils.escape_html(job)))
+	return {"job_id": post_loan_ops.enqueue_job(job, day)}
+
+
+@frappe.whitelist()
+def post_loan_job_status(job_id: str) -> dict:
+	"""Status, progress and, once finished, duration and result of a post-loan job."""
+	from frappe.utils.background_jobs import get_job
+
+	_require_post_loan_role()
+	if not job_id.startswith("pl-daily-"):
+		frappe.throw(_("Unknown post-loan job {0}.").format(frappe.utils.escape_html(job_id)))
+	job = get_job(job_id)
+	if not job:
+		return {"job_id": job_id, "status": "not found"}
+	started, ended = job.started_at, job.ended_at
+	return {
+		"job_id": job_id,
+		"status": str(job.get_status()),
+		"progress": job.meta.get("progress"),
+		"step": job.meta.get("step"),
+		"started_at": str(started) if started else None,
+		"ended_at": str(ended) if ended else None,
+		"seconds": (ended - started).total_seconds() if started and ended else None,
+		"result": job.return_value() if ended else None,
+	}
+
+
+# ---------------------------------------------------------------- demo
+@frappe.whitelist(methods=["POST"])
+def make_demo(seed: int = 2026, n_loans: int = 3000, password: str | None = None) -> dict:
+	"""Create the demo (System Manager only) as a background job on the long queue, with progress."""
+	from postloan_performance.services import demo
+
+	demo.require_system_manager()
+	if demo.demo_exists():
+		frappe.throw(_("The demo is already loaded; remove it first."), title=_("Demo Exists"))
+	if not 0 < n_loans <= demo.MAX_LOANS:
+		frappe.throw(_("The number of loans must be between 1 and {0}.").format(demo.MAX_LOANS))
+	job = frappe.enqueue(
+		"postloan_performance.services.demo.make_demo_job",
+		queue="long",
+		timeout=3600,
+		job_id=f"pl-demo-{frappe.local.site}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		seed=seed,
+		n_loans=n_loans,
+		password=password,
+	)
+	frappe.msgprint(_("Creating the demo in the background; progress is shown here."), alert=True)
+	return {"queued": True, "job_id": getattr(job, "id", None)}
+
+
+@frappe.whitelist(methods=["POST"])
+def remove_demo() -> dict:
+	"""Remove the demo (System Manager only) as a background job on the long queue."""
+	from postloan_performance.services import demo
+
+	demo.require_system_manager()
+	job = frappe.enqueue(
+		"postloan_performance.services.demo.remove_demo_job",
+		queue="long",
+		timeout=3600,
+		job_id=f"pl-demo-{frappe.local.site}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+	frappe.msgprint(_("Removing the demo in the background."), alert=True)
+	return {"queued": True, "job_id": getattr(job, "id", None)}
+
+
+@frappe.whitelist(methods=["POST"])
+def train_propensity_model() -> dict:
+	"""Train the optional propensity-to-pay model on the closed cases; returns its holdout AUC."""
+	from postloan_performance.services.propensity import train_model
+
+	_require_post_loan_role()
+	return train_model()

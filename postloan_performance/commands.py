@@ -92,3 +92,73 @@ def _write_errors(path: str, errors: list[dict]):
 
 
 commands = [postloan_import]
+
+
+@click.command("postloan-demo")
+@click.option("--seed", default=2026, type=int, show_default=True, help="Same seed, same demo")
+@click.option("--loans", "n_loans", default=3000, type=int, show_default=True, help="Number of loans")
+@click.option("--months", default=12, type=int, show_default=True, help="Months of snapshots (at least 12)")
+@click.option("--password", default=None, help="Password of the demo users (default: a new random one)")
+@click.option("--remove", is_flag=True, default=False, help="Remove the demo instead")
+@pass_context
+def postloan_demo(context, seed=2026, n_loans=3000, months=12, password=None, remove=False):
+	"""Create (or --remove) a realistic demo: company "PL Demo Lender", teams in four layers, a year of
+	post-loan data, a trial cycle, two formal cycles and one in progress, demo users of each role."""
+	import frappe
+
+	from postloan_performance.services import demo
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	exit_code = 0
+	try:
+		frappe.set_user("Administrator")
+		started = time.monotonic()
+		try:
+			if remove:
+				result = demo.remove_demo()
+			else:
+
+				def progress(done, total, description):
+					click.echo(f"[{done:>2}/{total}] {description}")
+
+				result = demo.make_demo(
+					seed=seed, n_loans=n_loans, months=months, password=password, on_progress=progress
+				)
+		except Exception as e:
+			frappe.db.rollback()
+			click.secho(frappe.utils.strip_html(str(e)) or type(e).__name__, fg="red", err=True)
+			exit_code = 1
+		else:
+			frappe.db.commit()
+			seconds = time.monotonic() - started
+			if remove:
+				removed = ", ".join(f"{k}: {v}" for k, v in result["removed"].items() if v)
+				click.secho(f"Demo removed ({seconds:.1f} s). {removed or 'Nothing to remove.'}", fg="green")
+				if not result["company_removed"] and frappe.db.exists("Company", demo.DEMO_COMPANY):
+					click.echo(f"Company {demo.DEMO_COMPANY} was kept: other records still use it.")
+			else:
+				_print_demo(result, seconds, site)
+	finally:
+		frappe.destroy()
+	if exit_code:
+		sys.exit(exit_code)
+
+
+def _print_demo(result: dict, seconds: float, site: str):
+	click.secho(
+		f"Demo ready in {seconds:.1f} s (seed {result['seed']}, checksum {result['checksum'][:12]})",
+		fg="green",
+	)
+	click.echo("Review cycles: " + ", ".join(f"{c['cycle']} ({c['status']})" for c in result["cycles"]))
+	click.echo("Records: " + ", ".join(f"{k}: {v:,}" for k, v in result["counts"].items()))
+	click.echo("")
+	click.echo(f"Users (password: {result['password']}):")
+	for row in result["users"]:
+		click.echo(f"  {row['user']:<34} {row['role']}")
+	click.echo("")
+	click.echo(f"Open /app/post-loan-performance on {site} and log in as {result['users'][0]['user']}.")
+
+
+commands.append(postloan_demo)

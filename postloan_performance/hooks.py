@@ -65,5 +65,7 @@ has_permission = {
 scheduler_events = {
 	"daily": [
 		"postloan_performance.services.feedback.send_feedback_reminders",
+		# classification, collection cases and early-warning alerts: enqueued on the long queue
+		"postloan_performance.services.post_loan_ops.enqueue_daily_jobs",
 	],
 }

@@ -747,7 +747,9 @@ class _Simulation:
 		bucket = np.where(delinquent, 1 + _choice(rng, INITIAL_DELINQUENT, n), 0)
 		low, high = BUCKET_LOW[bucket], np.minimum(BUCKET_HIGH[bucket], BUCKET_LOW[bucket] + 29)
 		dpd = low + (rng.random(n) * (high - low + 1)).astype(np.int64)
-		dpd = np.where(bucket == 6, BUCKET_LOW[6] + rng.exponential(120.0, n).astype(np.int64).clip(0, 600), dpd)
+		dpd = np.where(
+			bucket == 6, BUCKET_LOW[6] + rng.exponential(120.0, n).astype(np.int64).clip(0, 600), dpd
+		)
 		dpd = np.where(bucket == 0, 0, dpd)
 		rows = np.arange(n)
 		outstanding, overdue = self._balances(rows, dpd, 0)

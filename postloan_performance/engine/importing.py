@@ -146,6 +146,7 @@ class Spec:
 	required_if: tuple[RequiredIf, ...] = ()
 	one_of: tuple[tuple[str, ...], ...] = ()  # at least one column of each group has a value
 	derived: tuple[str, ...] = ()  # columns filled from others when blank
+	managed: tuple[str, ...] = ()  # DocType fields the daily post-loan jobs write; never read from files
 
 	@property
 	def text_columns(self) -> tuple[str, ...]:
@@ -183,13 +184,19 @@ SPECS: dict[str, Spec] = {
 				"maturity_date",
 				"collateral_value",
 				"status",
+				"last_appraisal_value",
+				"last_appraisal_date",
 			),
 			naming="loan_no",
 			key=("loan_no",),
 			required=("loan_no", "customer", "company", "disbursed_on", "principal"),
-			dates=("disbursed_on", "maturity_date"),
-			not_future=("disbursed_on",),
-			numbers={"principal": POSITIVE_AMOUNT, "collateral_value": AMOUNT},
+			dates=("disbursed_on", "maturity_date", "last_appraisal_date"),
+			not_future=("disbursed_on", "last_appraisal_date"),
+			numbers={
+				"principal": POSITIVE_AMOUNT,
+				"collateral_value": AMOUNT,
+				"last_appraisal_value": AMOUNT,
+			},
 			options={"status": ("Active", "Settled", "Written Off")},
 			links={"company": "Company", "managing_team": "PL Team"},
 			not_before=(("maturity_date", "disbursed_on"),),
@@ -215,6 +222,13 @@ SPECS: dict[str, Spec] = {
 			links={"loan": "PL Loan"},
 			not_above=(("overdue_amount", "outstanding"),),
 			derived=("bucket", "classification"),
+			managed=(
+				"proposed_classification",
+				"manual_classification",
+				"classification_reason",
+				"classified_by",
+				"classified_on",
+			),
 		),
 		Spec(
 			doctype="PL Collection Case",
@@ -239,6 +253,20 @@ SPECS: dict[str, Spec] = {
 			links={"loan": "PL Loan", "collector": "Employee", "pl_team": "PL Team"},
 			not_before=(("closed_on", "opened_on"),),
 			required_if=(RequiredIf("closed_on", "status", CLOSED_CASE_STATUSES),),
+			managed=(
+				"current_bucket",
+				"current_overdue_amount",
+				"last_evaluated_on",
+				"escalated_on",
+				"escalation_count",
+				"propensity_score",
+				"strategy",
+				"strategy_rule",
+				"action_type",
+				"assignment_method",
+				"assigned_on",
+				"assignment_note",
+			),
 		),
 		Spec(
 			doctype="PL Collection Action",
@@ -302,6 +330,7 @@ SPECS: dict[str, Spec] = {
 			},
 			links={"loan": "PL Loan", "officer": "Employee"},
 			not_before=(("outcome_on", "raised_on"),),
+			managed=("details", "outcome_note"),
 		),
 		Spec(
 			doctype="PL Risk Event",

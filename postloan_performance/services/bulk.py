@@ -8,6 +8,46 @@ from collections import defaultdict
 import frappe
 from frappe.utils import now_datetime
 
+INSERT_CHUNK_SIZE = 10_000  # rows per INSERT statement
+
+
+def insert_many(
+	doctype: str,
+	fields: list[str],
+	rows,
+	*,
+	chunk_size: int = INSERT_CHUNK_SIZE,
+	ignore_duplicates: bool = False,
+) -> int:
+	"""Multi-row INSERT of ``rows`` (sequences in ``fields`` order), ``chunk_size`` rows per statement;
+	returns the statement count.
+
+	The statement ``frappe.db.bulk_insert`` sends, written directly on MariaDB: building it through
+	pypika costs several times the insert itself for wide rows (2,000 appraisals with their 6,000 KPI
+	lines: ~2.5 s of query building for ~0.5 s of inserting). Other databases go through bulk_insert.
+	"""
+	rows = [list(row) for row in rows]
+	if not rows:
+		return 0
+	if frappe.db.db_type != "mariadb":
+		frappe.db.bulk_insert(
+			doctype, fields, rows, ignore_duplicates=ignore_duplicates, chunk_size=chunk_size
+		)
+		return -(-len(rows) // chunk_size)
+	verb = "insert ignore" if ignore_duplicates else "insert"
+	columns = ", ".join(f"`{f}`" for f in fields)
+	placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+	statements = 0
+	for start in range(0, len(rows), chunk_size):
+		chunk = rows[start : start + chunk_size]
+		frappe.db.sql(
+			f"{verb} into `tab{doctype}` ({columns}) values "
+			+ ", ".join([placeholder] * len(chunk)),  # nosemgrep
+			[value for row in chunk for value in row],
+		)
+		statements += 1
+	return statements
+
 
 def bulk_update(doctype: str, updates: dict[str, dict], chunk_size: int = 500) -> int:
 	"""UPDATE many rows of one table: `updates` maps document name -> {field: value}.
@@ -73,10 +113,10 @@ def insert_versions(doctype: str, changes: dict[str, dict]) -> int:
 				json.dumps(data, default=str),
 			)
 		)
-	if rows:
-		frappe.db.bulk_insert(
-			"Version",
-			["name", "creation", "modified", "owner", "modified_by", "ref_doctype", "docname", "data"],
-			rows,
-		)
+	insert_many(
+		"Version",
+		["name", "creation", "modified", "owner", "modified_by", "ref_doctype", "docname", "data"],
+		rows,
+		chunk_size=2000,
+	)
 	return len(rows)

@@ -16,7 +16,7 @@ from frappe.utils import flt, getdate, now_datetime
 
 from postloan_performance.engine import scoring
 from postloan_performance.services.appraisal import kpi_lines_from_template
-from postloan_performance.services.bulk import bulk_update, insert_versions
+from postloan_performance.services.bulk import bulk_update, insert_many, insert_versions
 from postloan_performance.services.teams import team_members_on
 
 NEXT_STATUS = {
@@ -287,7 +287,7 @@ def create_appraisals(cycle_name: str, publish_progress: bool = False) -> dict:
 	total = len(headers)
 	for start in range(0, total, CHUNK):
 		chunk = headers[start : start + CHUNK]
-		frappe.db.bulk_insert("PL Appraisal", header_fields, [[h[f] for f in header_fields] for h in chunk])
+		insert_many("PL Appraisal", header_fields, [[h[f] for f in header_fields] for h in chunk])
 		if publish_progress:
 			frappe.publish_progress(
 				min(start + CHUNK, total) * 100 / total,
@@ -295,7 +295,7 @@ def create_appraisals(cycle_name: str, publish_progress: bool = False) -> dict:
 				description=_("{0} of {1}").format(min(start + CHUNK, total), total),
 			)
 	all_line_fields = line_fields + line_keys
-	frappe.db.bulk_insert(
+	insert_many(
 		"PL Appraisal KPI",
 		all_line_fields,
 		[[row.get(f) for f in all_line_fields] for row in lines],

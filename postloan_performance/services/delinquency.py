@@ -1,0 +1,222 @@
+"""Bucket and five-category classification of loan snapshots (Frappe side of ``engine.delinquency``).
+
+* :func:`process_date` – the daily job's step for one snapshot date: every snapshot of that date gets its
+  bucket (from dpd), its proposed classification (dpd and the thresholds of the loan's product) and its
+  classification (the manual one when recorded, else the proposed one). One query reads the date's rows,
+  the engine classifies them, and only rows that change are written, with one UPDATE per distinct
+  (bucket, proposed, classification) and 5,000 rows.
+* :func:`apply_to_document` – the same for one snapshot saved from the desk or the REST API.
+* :func:`set_manual_classification` – a manual classification with its reason, who and when (and a Version).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+import frappe
+from frappe import _
+from frappe.utils import escape_html, getdate, now_datetime
+
+from postloan_performance.engine import delinquency as engine
+from postloan_performance.services import post_loan_ops as ops
+
+SNAPSHOT = "PL Loan Snapshot"
+THRESHOLD_FIELDS = (
+	"special_mention_after_dpd",
+	"substandard_after_dpd",
+	"doubtful_after_dpd",
+	"loss_after_dpd",
+)
+
+
+def _thresholds(row) -> engine.Thresholds:
+	values = [row.get(f) for f in THRESHOLD_FIELDS]
+	defaults = engine.DEFAULT_THRESHOLDS.as_tuple()
+	return engine.Thresholds(
+		*(int(v) if v not in (None, "") else d for v, d in zip(values, defaults, strict=True))
+	)
+
+
+def thresholds(doc=None) -> tuple[engine.Thresholds, dict[str, engine.Thresholds]]:
+	"""(default thresholds, {product: thresholds}) from PL Post-Loan Settings."""
+	doc = doc or frappe.get_cached_doc(ops.SETTINGS)
+	default = _thresholds(doc)
+	by_product = {
+		(row.product or "").strip(): _thresholds(row)
+		for row in doc.get("classification_rules") or []
+		if (row.product or "").strip()
+	}
+	return default, by_product
+
+
+def threshold_message(error: engine.DelinquencyError) -> str:
+	product = error.details.get("product")
+	where = (
+		_("Thresholds for product {0}").format(escape_html(product)) if product else _("Default thresholds")
+	)
+	if error.code == "negative_threshold":
+		return _("{0}: days past due cannot be negative.").format(where)
+	return _(
+		"{0}: the days past due must not decrease from Special Mention to Substandard, Doubtful and Loss (got {1})."
+	).format(where, ", ".join(str(v) for v in error.details.get("values", ())))
+
+
+def validate_settings(doc) -> None:
+	"""PL Post-Loan Settings.validate: ordered thresholds, one row per product, sensible weights."""
+	try:
+		_thresholds(doc).validate()
+		seen = set()
+		for row in doc.get("classification_rules") or []:
+			product = (row.product or "").strip()
+			if product in seen:
+				frappe.throw(
+					_("Product {0} has more than one row of thresholds.").format(escape_html(product)),
+					title=_("Invalid Value"),
+				)
+			seen.add(product)
+			_thresholds(row).validate(product)
+	except engine.DelinquencyError as e:
+		frappe.throw(threshold_message(e), title=_("Invalid Value"))
+	for field in (
+		"priority_overdue_weight",
+		"priority_bucket_weight",
+		"priority_broken_promise_weight",
+		"priority_propensity_weight",
+	):
+		if (doc.get(field) or 0) < 0:
+			frappe.throw(
+				_("{0} cannot be negative.").format(_(doc.meta.get_label(field))), title=_("Invalid Value")
+			)
+
+
+# --- the daily step ----------------------------------------------------------------------------------
+
+
+def classify_frame(frame: pd.DataFrame, default, by_product) -> pd.DataFrame:
+	"""Add bucket_new, proposed_new, classification_new to a frame of dpd, product, manual_classification."""
+	out = frame.copy()
+	out["bucket_new"] = engine.bucket_labels(engine.bucket_index(out["dpd"]))
+	out["proposed_new"] = engine.classify(
+		out["dpd"].to_numpy(), out["product"].to_numpy(), by_product, default
+	)
+	out["classification_new"] = engine.effective_classification(
+		out["proposed_new"].to_numpy(), out["manual_classification"].to_numpy()
+	)
+	return out
+
+
+def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
+	"""Bucket and classification of every snapshot of ``as_of``; writes only the rows that change."""
+	as_of = getdate(as_of)
+	default, by_product = thresholds()
+	progress(0.05, _("Reading snapshots of {0}").format(as_of))
+	rows = frappe.db.sql(
+		"""select s.`name`, s.`dpd`, s.`bucket`, s.`proposed_classification`, s.`classification`,
+			s.`manual_classification`, l.`product`
+		from `tabPL Loan Snapshot` s left join `tabPL Loan` l on l.`name` = s.`loan`
+		where s.`as_of_date` = %s""",
+		as_of,
+	)
+	columns = ["name", "dpd", "bucket", "proposed", "classification", "manual_classification", "product"]
+	frame = pd.DataFrame.from_records(list(rows), columns=columns)
+	if frame.empty:
+		progress(1.0)
+		return {"snapshots": 0, "updated": 0}
+	progress(0.3, _("Classifying {0} snapshots").format(len(frame)))
+	frame = classify_frame(frame, default, by_product)
+	changed = (
+		(frame["bucket"].fillna("") != frame["bucket_new"].fillna(""))
+		| (frame["proposed"].fillna("") != frame["proposed_new"].fillna(""))
+		| (frame["classification"].fillna("") != frame["classification_new"].fillna(""))
+	).to_numpy()
+	todo = frame[changed]
+	progress(0.5, _("Writing {0} changed snapshots").format(len(todo)))
+	values = list(zip(todo["bucket_new"], todo["proposed_new"], todo["classification_new"], strict=True))
+	ops.update_grouped(
+		SNAPSHOT, todo["name"].tolist(), values, ("bucket", "proposed_classification", "classification")
+	)
+	progress(1.0)
+	counts = frame["classification_new"].value_counts().to_dict()
+	return {
+		"snapshots": len(frame),
+		"updated": len(todo),
+		"manual": int(frame["manual_classification"].isin(engine.CLASSIFICATIONS).sum()),
+		"classes": {k: int(v) for k, v in counts.items()},
+	}
+
+
+# --- single documents --------------------------------------------------------------------------------
+
+
+def apply_to_document(doc) -> None:
+	"""PL Loan Snapshot.validate: bucket, proposed and effective classification; a manual one needs a reason."""
+	if doc.dpd is None or doc.dpd == "" or int(doc.dpd) < 0:
+		return
+	default, by_product = thresholds()
+	product = frappe.db.get_value("PL Loan", doc.loan, "product") if doc.loan else None
+	doc.bucket = engine.bucket_labels(engine.bucket_index([doc.dpd]))[0]
+	doc.proposed_classification = engine.classify([doc.dpd], [product], by_product, default)[0]
+	manual = doc.get("manual_classification") or None
+	if manual and not (doc.get("classification_reason") or "").strip():
+		frappe.throw(
+			_("Give the reason for the manual classification {0}.").format(_(manual)),
+			title=_("Missing Value"),
+		)
+	doc.classification = manual or doc.proposed_classification
+	before = doc.get_doc_before_save() if not doc.is_new() else None
+	previous = before.get("manual_classification") if before else None
+	if (manual or None) != (previous or None) or (
+		before and (before.get("classification_reason") or "") != (doc.get("classification_reason") or "")
+	):
+		doc.classified_by = frappe.session.user if manual else None
+		doc.classified_on = now_datetime() if manual else None
+
+
+def set_manual_classification(snapshot: str, classification: str | None, reason: str | None) -> dict:
+	"""Record (or, with a blank classification, remove) the manual classification of a snapshot.
+
+	Returns the snapshot's proposed and effective classification and ``below_floor`` when the manual class
+	is milder than the DPD-based one (the regulation's minimum is not met: the user is warned, not refused).
+	"""
+	classification = (classification or "").strip() or None
+	reason = (reason or "").strip()
+	if classification and classification not in engine.CLASSIFICATIONS:
+		frappe.throw(
+			_("{0} is not a classification; choose one of: {1}").format(
+				escape_html(classification), ", ".join(_(c) for c in engine.CLASSIFICATIONS)
+			),
+			title=_("Invalid Value"),
+		)
+	if classification and not reason:
+		frappe.throw(
+			_("Give the reason for the manual classification {0}.").format(_(classification)),
+			title=_("Missing Value"),
+		)
+	doc = frappe.get_doc(SNAPSHOT, snapshot)
+	doc.check_permission("write")
+	old = {f: doc.get(f) for f in ("manual_classification", "classification_reason", "classification")}
+	doc.manual_classification = classification
+	doc.classification_reason = reason if classification else None
+	doc.save()
+	from postloan_performance.services.bulk import insert_versions
+
+	changed = [[f, old[f], doc.get(f)] for f in old if (old[f] or None) != (doc.get(f) or None)]
+	insert_versions(SNAPSHOT, {doc.name: {"changed": changed}})
+	below = engine.less_severe_than_proposed(classification, doc.proposed_classification)
+	if below:
+		frappe.msgprint(
+			_(
+				"The manual classification {0} is milder than {1}, the minimum for {2} days past due under the risk-classification rules."
+			).format(_(classification), _(doc.proposed_classification), doc.dpd),
+			title=_("Below the Regulatory Minimum"),
+			indicator="orange",
+		)
+	return {
+		"snapshot": doc.name,
+		"proposed_classification": doc.proposed_classification,
+		"classification": doc.classification,
+		"manual_classification": doc.manual_classification,
+		"below_floor": bool(below),
+	}
