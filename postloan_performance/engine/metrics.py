@@ -56,6 +56,7 @@ import numpy as np
 import pandas as pd
 
 from postloan_performance.engine import EngineError
+from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
 from postloan_performance.engine.scoring import HIGHER_IS_BETTER, LOWER_IS_BETTER
 
 __all__ = [
@@ -92,7 +93,6 @@ Frames = Mapping[str, pd.DataFrame | None]
 Period = tuple[Any, Any]
 MetricFunction = Callable[[Frames, pd.DataFrame, Period, "Period | None"], pd.Series]
 
-NPL_CLASSIFICATIONS = ("Substandard", "Doubtful", "Loss")
 SUCCESS_STATUSES = ("Cured", "Paid Off")
 CONTACT_ACTION_TYPES = ("Call", "Visit")
 RIGHT_PARTY = "Right Party"

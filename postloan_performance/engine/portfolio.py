@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from postloan_performance.engine.delinquency import BUCKETS
 from postloan_performance.engine.metrics import (
 	CONFIRMED,
 	FALSE_ALARM,
@@ -43,7 +44,6 @@ __all__ = [
 	"warning_recall_by",
 ]
 
-BUCKETS = ("M0", "M1", "M2", "M3", "M4", "M5", "M6+")
 PENDING = "Pending"
 # (column, from bucket, buckets that count as "rolled"): the next bucket; from M3 every bucket from M4 on.
 ROLLS: tuple[tuple[str, str, tuple[str, ...]], ...] = (

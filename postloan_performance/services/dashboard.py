@@ -17,9 +17,9 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, flt, get_first_day, get_last_day, getdate, today
 
+from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
 from postloan_performance.permissions import has_app_permission
 
-NPL_CLASSIFICATIONS = ("Substandard", "Doubtful", "Loss")
 # Appraisal states that come after Manager Review (the cycle's progress card counts them as done).
 PAST_MANAGER_REVIEW = ("Calibration", "Approved", "Published", "Acknowledged", "Appealed")
 OPEN_CYCLE_STATES = ("Open", "Scoring", "Calibration")

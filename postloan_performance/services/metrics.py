@@ -21,8 +21,8 @@ import frappe
 from frappe.utils import add_days, getdate
 
 from postloan_performance.engine import metrics as engine_metrics
+from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS as NPL_CLASSES
 
-NPL_CLASSES = ("Substandard", "Doubtful", "Loss")
 NPL_RATIO_METRICS = ("npl_ratio", "npl_ratio_reduction")
 # How far before a period the metrics look: warning_recall counts alerts up to 90 days before a
 # loan's first NPL date; a promise kept by a payment on ptp_date + 3 can be made before the period.
