@@ -27,11 +27,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _site import connect, read_manifest, write_manifest
+from shape import Targets, build
+
 import frappe
 from frappe.utils import add_months, get_last_day, getdate, now
-
-from _site import connect, read_manifest, write_manifest  # noqa: I001
-from shape import Targets, build
 
 from postloan_performance.engine import importing
 from postloan_performance.install import default_template_name
@@ -54,7 +54,9 @@ DATA_TABLES = [doctype for doctype, _columns in POST_LOAN_FRAMES.values()]
 
 def parse_args(argv=None) -> argparse.Namespace:
 	defaults = Targets()
-	parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+	parser = argparse.ArgumentParser(
+		description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+	)
 	parser.add_argument("--site", default="plp-bench.localhost")
 	parser.add_argument("--seed", type=int, default=20261130)
 	parser.add_argument("--start", default="2025-07-01", help="first day of the data (month-end snapshots)")
@@ -174,9 +176,18 @@ def create_cycle(ds, dates: dict, employee_of: dict[str, str]) -> str:
 		"modified_by",
 		"docstatus",
 	]
+	standard = [stamp, stamp, user, user, 0]
 	rows = [
-		[name, "PLSS-.YYYY.-", CYCLE_NAME, employee_of[r.respondent], r.team, int(r.fairness)]
-		+ [int(r.clarity), int(r.motivation), int(r.workload), r.suggestion or None, stamp, stamp, user, user, 0]
+		[
+			name,
+			"PLSS-.YYYY.-",
+			CYCLE_NAME,
+			employee_of[r.respondent],
+			r.team,
+			*(int(r.fairness), int(r.clarity), int(r.motivation), int(r.workload)),
+			r.suggestion or None,
+			*standard,
+		]
 		for name, r in zip(names, surveys.itertuples(index=False), strict=True)
 	]
 	frappe.db.bulk_insert("PL Satisfaction Survey", fields, rows)
@@ -221,10 +232,16 @@ def main(argv=None) -> int:
 	connect(args.site)
 	manifest = read_manifest()
 	if manifest and manifest.get("spec") == spec:
-		print(f"{args.site}: benchmark data already loaded ({manifest['counts']['PL Loan Snapshot']:,} snapshots)")
+		print(
+			f"{args.site}: benchmark data already loaded ({manifest['counts']['PL Loan Snapshot']:,} snapshots)"
+		)
 		return 0
 	if manifest:
-		org_changed = (manifest["spec"]["employees"], manifest["spec"]["teams"], manifest["spec"]["seed"]) != (
+		org_changed = (
+			manifest["spec"]["employees"],
+			manifest["spec"]["teams"],
+			manifest["spec"]["seed"],
+		) != (
 			args.employees,
 			args.teams,
 			args.seed,
@@ -236,8 +253,13 @@ def main(argv=None) -> int:
 
 	started = time.perf_counter()
 	targets = Targets(**spec["targets"])
-	ds = build(args.seed, targets, employees=args.employees, teams=args.teams, start=args.start, months=args.months)
-	print(f"generated in {time.perf_counter() - started:.1f} s: " + ", ".join(f"{k} {v:,}" for k, v in ds.row_counts().items()))
+	ds = build(
+		args.seed, targets, employees=args.employees, teams=args.teams, start=args.start, months=args.months
+	)
+	print(
+		f"generated in {time.perf_counter() - started:.1f} s: "
+		+ ", ".join(f"{k} {v:,}" for k, v in ds.row_counts().items())
+	)
 
 	frappe.flags.mute_emails = True
 	loading = time.perf_counter()
@@ -245,7 +267,9 @@ def main(argv=None) -> int:
 	employee_of = load_employees(ds.employees, COMPANY)
 	load_teams(ds, COMPANY, employee_of)
 	frappe.db.commit()
-	print(f"organisation: {len(employee_of):,} employees, {len(ds.teams)} teams in {time.perf_counter() - loading:.1f} s")
+	print(
+		f"organisation: {len(employee_of):,} employees, {len(ds.teams)} teams in {time.perf_counter() - loading:.1f} s"
+	)
 	load_post_loan(ds, employee_of)
 	dates = cycle_dates(args.start, args.months)
 	cycle = create_cycle(ds, dates, employee_of)
@@ -268,7 +292,9 @@ def main(argv=None) -> int:
 		}
 	)
 	frappe.db.commit()
-	print(f"loaded in {time.perf_counter() - loading:.1f} s; cycle {cycle} ({dates['period_start']} … {dates['period_end']})")
+	print(
+		f"loaded in {time.perf_counter() - loading:.1f} s; cycle {cycle} ({dates['period_start']} … {dates['period_end']})"
+	)
 	for doctype, count in counts.items():
 		print(f"  {doctype:<22} {count:>10,}")
 	frappe.destroy()

@@ -26,7 +26,13 @@ import pandas as pd
 from postloan_performance.datagen import Dataset, OrgSpec, generate
 
 # datagen's default rates over 12 months per generated loan (measured at 200,000 loans, seed 7)
-RATES_PER_LOAN = {"cases": 0.46, "tickets": 0.24, "events": 0.048, "alerts": 0.086, "customer_feedback": 0.228}
+RATES_PER_LOAN = {
+	"cases": 0.46,
+	"tickets": 0.24,
+	"events": 0.048,
+	"alerts": 0.086,
+	"customer_feedback": 0.228,
+}
 HEADROOM = 1.04
 
 

@@ -236,7 +236,9 @@ def floor(window: Window, employees: list[str], teams: list[str], metrics: set[s
 		metric = EMPLOYEE_METRICS[code]
 		hint = _grouping_hint(metric.source, metric.key)
 		source = re.sub(r"^(from `[^`]+` \w+)", lambda m: f"{m.group(1)} {hint}", metric.source)
-		rows = frappe.db.sql(f"select {metric.key}, {metric.aggregates} {source} group by {metric.key}", params)
+		rows = frappe.db.sql(
+			f"select {metric.key}, {metric.aggregates} {source} group by {metric.key}", params
+		)
 		found = {row[0]: metric.finish(*row[1:]) for row in rows if row[0]}
 		for employee in employees:
 			values[(code, employee)] = found.get(employee)

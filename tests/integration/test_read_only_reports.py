@@ -30,7 +30,9 @@ def script_reports() -> list[tuple[str, str]]:
 		doc = json.loads(path.read_text(encoding="utf-8"))
 		if doc.get("doctype") == "Report" and doc.get("report_type") == "Script Report":
 			if doc.get("module") == MODULE:
-				found.append((doc["name"], f"postloan_performance.postloan_performance.report.{path.stem}.{path.stem}"))
+				found.append(
+					(doc["name"], f"postloan_performance.postloan_performance.report.{path.stem}.{path.stem}")
+				)
 	return found
 
 
