@@ -22,6 +22,7 @@ from frappe.utils import add_days, getdate
 
 from postloan_performance.engine import metrics as engine_metrics
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS as NPL_CLASSES
+from postloan_performance.services.transport import read_frame
 
 NPL_RATIO_METRICS = ("npl_ratio", "npl_ratio_reduction")
 # How far before a period the metrics look: warning_recall counts alerts up to 90 days before a
@@ -73,9 +74,16 @@ class Window:
 		return (self.baseline_start, self.baseline_end) if self.baseline_start else None
 
 
+# columns read as numbers (float, NaN for NULL); every other column is text or None
+NUMERIC_COLUMNS = frozenset(
+	{"outstanding", "entry_overdue_amount", "ptp_amount", "amount", "quality_rating", "csat", "nps"}
+)
+
+
 def _frame(query, columns: tuple[str, ...]) -> pd.DataFrame:
-	rows = query.run(as_dict=False)
-	return pd.DataFrame.from_records(list(rows), columns=list(columns))
+	"""The query's rows; its select list must name its columns `columns` (see `transport.read_frame`)."""
+	sql, params = query.walk()
+	return read_frame(sql, params, columns, numeric=[c for c in columns if c in NUMERIC_COLUMNS])
 
 
 def _text(term, name: str | None = None):

@@ -314,9 +314,12 @@ def _db_columns(spec: importing.Spec, frame: pd.DataFrame) -> list[list]:
 		values = frame[column]
 		if column in spec.dates or column in spec.datetimes:
 			fmt = "%Y-%m-%d %H:%M:%S.%f" if column in spec.datetimes else "%Y-%m-%d"
+			if not pd.api.types.is_datetime64_any_dtype(values):  # e.g. a column left blank throughout
+				values = pd.to_datetime(values)
 			text = values.dt.strftime(fmt).astype(object)
 			columns.append(text.where(values.notna(), None).tolist())
 		elif column in spec.numbers:
+			values = pd.to_numeric(values)  # object columns (blank throughout) become float NaN
 			if spec.numbers[column].integer:
 				columns.append(values.fillna(0).round().astype("int64").tolist())
 			else:
