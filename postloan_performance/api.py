@@ -12,6 +12,7 @@ COMPUTE_ROLES = ("PL Performance Manager", "System Manager")
 def compute_appraisal(appraisal: str) -> dict:
 	"""Recompute one draft appraisal's KPI lines from post-loan data and score them."""
 	from postloan_performance.services.compute import compute_appraisals
+	from postloan_performance.services.evaluation import enqueue_refresh
 
 	require_roles(*COMPUTE_ROLES)
 	doc = frappe.get_doc("PL Appraisal", appraisal)
@@ -19,6 +20,7 @@ def compute_appraisal(appraisal: str) -> dict:
 	if doc.docstatus != 0:
 		frappe.throw(_("Only draft appraisals can be recomputed."), title=_("Not Allowed"))
 	result = compute_appraisals([appraisal])
+	enqueue_refresh(doc.review_cycle)  # the Scheme Effect Evaluation's stored metric values
 	return dict(result)
 
 
@@ -134,8 +136,11 @@ def cycle_step(cycle: str, step: str) -> dict:
 def compute_cycle_job(cycle_name: str, publish_progress: bool = False) -> dict:
 	"""Background job: compute every draft appraisal of a cycle."""
 	from postloan_performance.services.compute import compute_appraisals
+	from postloan_performance.services.evaluation import enqueue_refresh
 
-	return dict(compute_appraisals(review_cycle=cycle_name, publish_progress=publish_progress))
+	result = dict(compute_appraisals(review_cycle=cycle_name, publish_progress=publish_progress))
+	enqueue_refresh(cycle_name)  # the Scheme Effect Evaluation's stored metric values
+	return result
 
 
 @frappe.whitelist()
@@ -399,3 +404,22 @@ def train_propensity_model() -> dict:
 
 	_require_post_loan_role()
 	return train_model()
+
+
+# ---------------------------------------------------------------- scheme effect evaluation
+SCHEME_EFFECT_ROLES = ("PL Performance Manager", "PL Executive", "System Manager")  # the report's roles
+
+
+@frappe.whitelist(methods=["POST"])
+def refresh_scheme_evaluation(cycle: str) -> dict:
+	"""Recompute the stored metric values of the Scheme Effect Evaluation for a cycle, on the long queue
+	(for those who may read the report)."""
+	from postloan_performance.services.evaluation import enqueue_refresh
+
+	require_roles(*SCHEME_EFFECT_ROLES)
+	frappe.get_doc("PL Review Cycle", cycle).check_permission("read")
+	job_id = enqueue_refresh(cycle)
+	if not job_id:
+		frappe.throw(_("The background queue is not reachable; try again later."), title=_("Not Queued"))
+	frappe.msgprint(_("Computing the scheme effect metric values in the background."), alert=True)
+	return {"queued": True, "job_id": job_id}

@@ -60,6 +60,10 @@ has_permission = {
 	"PL Satisfaction Survey": "postloan_performance.permissions.survey_has_permission",
 }
 
+# Stored Scheme Effect Evaluation values (PL Metric Value) do not keep a review cycle from being deleted;
+# they go with it (doc_events below).
+ignore_links_on_delete = ["PL Metric Value"]
+
 # Scheduled jobs
 # --------------
 scheduler_events = {
@@ -68,4 +72,24 @@ scheduler_events = {
 		# classification, collection cases and early-warning alerts: enqueued on the long queue
 		"postloan_performance.services.post_loan_ops.enqueue_daily_jobs",
 	],
+	# the Portfolio Quality Trend summary (PL Portfolio Month): build the months that writes made stale
+	"daily_long": ["postloan_performance.services.portfolio_months.refresh_missing"],
+}
+
+# The Portfolio Quality Trend summary drops what a loan's move, a case or a recovery makes stale
+_portfolio_months = "postloan_performance.services.portfolio_months"
+doc_events = {
+	"PL Loan": {
+		"on_update": f"{_portfolio_months}.on_loan_change",
+		"on_trash": f"{_portfolio_months}.on_loan_change",
+	},
+	"PL Collection Case": {
+		"on_update": f"{_portfolio_months}.on_case_change",
+		"on_trash": f"{_portfolio_months}.on_case_change",
+	},
+	"PL Recovery": {
+		"on_update": f"{_portfolio_months}.on_recovery_change",
+		"on_trash": f"{_portfolio_months}.on_recovery_change",
+	},
+	"PL Review Cycle": {"on_trash": "postloan_performance.services.evaluation.on_cycle_trash"},
 }

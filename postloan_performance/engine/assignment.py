@@ -345,12 +345,15 @@ class QueueWeights:
 	max_broken: int = 3
 
 
+DEFAULT_WEIGHTS = QueueWeights()
+
+
 def queue_priority(
 	overdue,
 	bucket,
 	broken_promises,
 	propensity=None,
-	weights: QueueWeights = QueueWeights(),
+	weights: QueueWeights = DEFAULT_WEIGHTS,
 ) -> pd.DataFrame:
 	"""Priority of each open case and its parts: ``overdue_points`` = weight × log10(1 + overdue amount),
 	``bucket_points`` = weight × bucket number (M1 = 1 … M6+ = 6), ``broken_promise_points`` = weight ×

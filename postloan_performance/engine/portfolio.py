@@ -39,6 +39,7 @@ __all__ = [
 	"roll_rate",
 	"roll_rate_matrix",
 	"roll_rates_by_date",
+	"roll_rates_from_counts",
 	"vintage_m2_plus",
 	"warning_recall",
 	"warning_recall_by",
@@ -195,12 +196,11 @@ def roll_rates_by_date(pairs: pd.DataFrame | None, dates: Sequence[Any]) -> pd.D
 	``pairs``: loan-level rows (``loan``, ``as_of_date``, ``bucket``). Returns one row per date, indexed by
 	the *later* date of each pair, with the :data:`ROLLS` columns (``roll_m0_m1`` … ``roll_m3_m4``) and
 	``cure_rate``, in percent; the first date has NaN (no earlier month-end). Same counting as
-	:func:`roll_rate_matrix` for every pair, done in one merge of the whole frame.
+	:func:`roll_rate_matrix` for every pair, done in one merge of the whole frame; the rates from the
+	counts as :func:`roll_rates_from_counts`.
 	"""
 	frame = _require(pairs, "pairs", ("loan", "as_of_date", "bucket"))
 	stamps = sorted({_stamp(d) for d in dates})
-	columns = [column for column, _from, _to in ROLLS] + ["cure_rate"]
-	out = pd.DataFrame(np.nan, index=pd.DatetimeIndex(stamps, name="as_of_date"), columns=columns)
 	position = pd.Series(np.arange(len(stamps)), index=pd.DatetimeIndex(stamps))
 	frame = pd.DataFrame(
 		{
@@ -213,13 +213,47 @@ def roll_rates_by_date(pairs: pd.DataFrame | None, dates: Sequence[Any]) -> pd.D
 	frame = frame.drop_duplicates(["_pos", "loan"], keep="last").astype({"_pos": int})
 	earlier = frame.assign(_pos=frame["_pos"] + 1)  # matched with the next date's rows
 	moves = earlier.merge(frame, on=["_pos", "loan"], suffixes=("_from", "_to"))
-	counts = moves.groupby(["_pos", "bucket_from", "bucket_to"]).size()
-	for pos in range(1, len(stamps)):
-		matrix = counts.loc[pos].unstack(fill_value=0) if pos in counts.index.levels[0] else pd.DataFrame()
+	counts = moves.groupby(["_pos", "bucket_from", "bucket_to"]).size().rename("loans").reset_index()
+	counts["as_of_date"] = [stamps[pos] for pos in counts["_pos"]]
+	return roll_rates_from_counts(counts, stamps)
+
+
+def roll_rates_from_counts(moves: pd.DataFrame | None, dates: Sequence[Any]) -> pd.DataFrame:
+	"""Roll and cure rates at each of ``dates`` from counted loan moves.
+
+	``moves``: rows of (``as_of_date``, ``bucket_from``, ``bucket_to``, ``loans``): ``loans`` loans were in
+	``bucket_from`` at the month-end before ``as_of_date`` and are in ``bucket_to`` at ``as_of_date`` (e.g.
+	a GROUP BY over a monthly summary; several rows of the same move add up). Moves from or to an unknown
+	bucket, and dates not in ``dates``, are ignored. Returns the frame of :func:`roll_rates_by_date`,
+	indexed by ``dates``: NaN where no loan was in the rate's starting bucket(s).
+	"""
+	frame = _require(moves, "moves", ("as_of_date", "bucket_from", "bucket_to", "loans"))
+	stamps = sorted({_stamp(d) for d in dates})
+	columns = [column for column, _from, _to in ROLLS] + ["cure_rate"]
+	out = pd.DataFrame(np.nan, index=pd.DatetimeIndex(stamps, name="as_of_date"), columns=columns)
+	frame = pd.DataFrame(
+		{
+			"as_of_date": _day(frame["as_of_date"]).to_numpy(),
+			"bucket_from": frame["bucket_from"].to_numpy(),
+			"bucket_to": frame["bucket_to"].to_numpy(),
+			"loans": _number(frame["loans"]).fillna(0.0).to_numpy(),
+		}
+	)
+	frame = frame[
+		frame["bucket_from"].isin(BUCKETS)
+		& frame["bucket_to"].isin(BUCKETS)
+		& frame["as_of_date"].isin(stamps)
+	]
+	counts = frame.groupby(["as_of_date", "bucket_from", "bucket_to"])["loans"].sum()
+	present = set(counts.index.get_level_values(0)) if len(counts) else set()
+	for row, stamp in enumerate(stamps):
+		if stamp not in present:
+			continue
+		matrix = counts.loc[stamp].unstack(fill_value=0)
 		matrix = matrix.reindex(index=list(BUCKETS), columns=list(BUCKETS), fill_value=0).fillna(0)
 		for column, from_bucket, to_buckets in ROLLS:
-			out.iloc[pos, out.columns.get_loc(column)] = roll_rate(matrix, from_bucket, to_buckets)
-		out.iloc[pos, out.columns.get_loc("cure_rate")] = cure_rate(matrix)
+			out.iloc[row, out.columns.get_loc(column)] = roll_rate(matrix, from_bucket, to_buckets)
+		out.iloc[row, out.columns.get_loc("cure_rate")] = cure_rate(matrix)
 	return out
 
 

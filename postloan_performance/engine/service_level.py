@@ -19,7 +19,7 @@ import pandas as pd
 
 from postloan_performance.engine import EngineError
 from postloan_performance.engine.metrics import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, RATING_MAX
-from postloan_performance.engine.portfolio import _day, _number, _period, _require
+from postloan_performance.engine.portfolio import _number, _period, _require
 
 __all__ = ["PercentileError", "feedback_scores", "percentile", "ticket_levels"]
 
@@ -47,6 +47,31 @@ def percentile(values: Iterable[Any], q: float) -> float:
 	return float(np.percentile(array, q))
 
 
+def _datetimes(values: Any) -> pd.Series:
+	"""Naive datetimes of any date-like values (unparseable -> NaT); a datetime64 column is used as it is
+	(the Frappe layer parses its columns in one call) instead of going through Python objects."""
+	series = pd.Series(values)
+	if pd.api.types.is_datetime64_any_dtype(series.dtype):
+		converted = series
+	else:
+		converted = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
+	if isinstance(converted.dtype, pd.DatetimeTZDtype):
+		converted = converted.dt.tz_localize(None)
+	return converted
+
+
+def _group_percentiles(values: pd.Series, groups: pd.Series, index: pd.Index, q: float) -> pd.Series:
+	"""`percentile(values of the group, q)` for every group of ``index``, with numpy on each group's
+	finite values (the same computation as `percentile` without a Series per group)."""
+	array = values.to_numpy(dtype=float)
+	result = {}
+	for key, positions in groups.groupby(groups, sort=False).indices.items():
+		chosen = array[positions]
+		chosen = chosen[np.isfinite(chosen)]
+		result[key] = float(np.percentile(chosen, q)) if len(chosen) else np.nan
+	return pd.Series(result, dtype=float).reindex(index)
+
+
 def ticket_levels(tickets: pd.DataFrame | None, period: Any, by: str) -> pd.DataFrame:
 	"""Per ``by`` group (``agent``, ``channel`` …) of the tickets opened in ``period``: ``tickets``,
 	``resolved`` (by the period end), ``resolution_rate`` (percent), ``responded`` and the first-response
@@ -58,9 +83,9 @@ def ticket_levels(tickets: pd.DataFrame | None, period: Any, by: str) -> pd.Data
 	"""
 	start, end = _period(period)
 	frame = _require(tickets, "tickets", ("opened_on", "first_response_on", "resolved_on", by))
-	opened = pd.to_datetime(pd.Series(frame["opened_on"], dtype=object), errors="coerce")
-	responded = pd.to_datetime(pd.Series(frame["first_response_on"], dtype=object), errors="coerce")
-	resolved_day = _day(frame["resolved_on"])
+	opened = _datetimes(frame["opened_on"])
+	responded = _datetimes(frame["first_response_on"])
+	resolved_day = _datetimes(frame["resolved_on"]).dt.normalize()
 	day = opened.dt.normalize()
 	minutes = (responded - opened).dt.total_seconds() / 60.0
 	frame = frame.assign(
@@ -88,8 +113,8 @@ def ticket_levels(tickets: pd.DataFrame | None, period: Any, by: str) -> pd.Data
 		first_response_mean=("_minutes", "mean"),
 	)
 	out["resolution_rate"] = out["resolved"] * 100.0 / out["tickets"]
-	out["first_response_median"] = grouped["_minutes"].apply(lambda v: percentile(v, 50))
-	out["first_response_p90"] = grouped["_minutes"].apply(lambda v: percentile(v, 90))
+	out["first_response_median"] = _group_percentiles(frame["_minutes"], frame["_group"], out.index, 50)
+	out["first_response_p90"] = _group_percentiles(frame["_minutes"], frame["_group"], out.index, 90)
 	out.index.name = by
 	return out[columns].astype(float)
 
@@ -100,7 +125,7 @@ def feedback_scores(feedback: pd.DataFrame | None, period: Any, by: str) -> pd.D
 	nps (−100…100). ``feedback``: ``given_on``, ``csat``, ``nps`` and the ``by`` column."""
 	start, end = _period(period)
 	frame = _require(feedback, "feedback", ("given_on", "csat", "nps", by))
-	day = _day(frame["given_on"])
+	day = _datetimes(frame["given_on"]).dt.normalize()
 	csat, nps = _number(frame["csat"]), _number(frame["nps"])
 	frame = frame.assign(
 		_group=frame[by],

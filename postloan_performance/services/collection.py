@@ -519,6 +519,10 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 			)
 		)
 	ops.insert_rows(CASE, fields, rows)
+	if len(closing) or len(opened):  # the Portfolio Quality Trend summary counted the active cases
+		from postloan_performance.services import portfolio_months
+
+		portfolio_months.invalidate_collections([as_of])
 	escalated = work[work["decision"] == engine.ESCALATE]
 	updates = {}
 	for row in escalated.itertuples(index=False):

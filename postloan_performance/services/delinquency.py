@@ -137,6 +137,10 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 	ops.update_grouped(
 		SNAPSHOT, todo["name"].tolist(), values, ("bucket", "proposed_classification", "classification")
 	)
+	if len(todo):  # the Portfolio Quality Trend summary read these buckets and classifications
+		from postloan_performance.services import portfolio_months
+
+		portfolio_months.invalidate([as_of])
 	progress(1.0)
 	counts = frame["classification_new"].value_counts().to_dict()
 	return {

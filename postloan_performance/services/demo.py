@@ -921,6 +921,9 @@ def remove_demo(publish_progress: bool = False) -> dict:
 	nothing else uses it, the company. Set-wise deletes; does not commit (the caller does)."""
 	scope = _Scope()
 	removed = demo_counts()
+	from postloan_performance.services import portfolio_months
+
+	portfolio_months.invalidate_all()  # the Portfolio Quality Trend summary of the demo's loans
 	child_tables = (
 		("PL Appraisal KPI", scope.appraisals),
 		("PL Feedback Rating", scope.feedback),
@@ -932,6 +935,7 @@ def remove_demo(publish_progress: bool = False) -> dict:
 	)
 	for doctype, parents in child_tables:
 		_delete(doctype, "parent", parents)
+	_delete("PL Metric Value", "review_cycle", scope.cycles)  # the cycles' stored Scheme Effect values
 	by_name = (
 		("PL Appeal", scope.appeals),
 		("PL Feedback", scope.feedback),

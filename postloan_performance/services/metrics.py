@@ -22,6 +22,7 @@ from frappe.utils import add_days, getdate
 
 from postloan_performance.engine import metrics as engine_metrics
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS as NPL_CLASSES
+from postloan_performance.services import portfolio_months
 from postloan_performance.services.transport import read_frame
 
 NPL_RATIO_METRICS = ("npl_ratio", "npl_ratio_reduction")
@@ -174,33 +175,54 @@ def load_snapshot_totals_at(dates: list[dt.date]) -> tuple[pd.DataFrame, pd.Data
 
 	The NPL ratio of portfolio (team) subjects only sums outstanding by team and classification, so the
 	engine gets the same sums from a few hundred rows instead of one row per loan and date (~400,000 for
-	200,000 loans). Loans without a managing team count for no team, as they do per loan.
+	200,000 loans). Loans without a managing team count for no team, as they do per loan. The sums come
+	from the monthly portfolio summary (PL Portfolio Month, kept by `services.portfolio_months`: built at
+	import or by the daily job, and here for a date it lacks), else from the snapshots themselves.
 	"""
 	columns = ("loan", "as_of_date", "outstanding", "classification")
 	dates = [d for d in dates if d]
 	if not dates:
 		return pd.DataFrame(columns=list(columns)), pd.DataFrame(columns=["name", "managing_team"])
-	# MariaDB: read the dates' snapshots first and look their loans up (its own choice walks every loan)
-	mariadb = frappe.db.db_type == "mariadb"
-	join, text = ("straight_join", "char") if mariadb else ("join", "text")
-	rows = frappe.db.sql(
-		f"""select cast(s.as_of_date as {text}), l.managing_team, s.classification, sum(s.outstanding)
-		from `tabPL Loan Snapshot` s {join} `tabPL Loan` l on l.name = s.loan
-		where s.as_of_date in %(dates)s
-		group by s.as_of_date, l.managing_team, s.classification""",
-		{"dates": tuple(dates)},
-	)
+	rows = _snapshot_totals_from_summary(dates) if portfolio_months.ready() else None
+	if rows is None:
+		rows = _snapshot_totals_from_snapshots(dates)
 	names = [TEAM_TOTAL.format(team=team, classification=cls) for _date, team, cls, _total in rows]
 	snapshots = pd.DataFrame(
 		{
 			"loan": pd.Series(names, dtype=object),
-			"as_of_date": pd.to_datetime(pd.Series([r[0] for r in rows], dtype=object), format="ISO8601"),
+			"as_of_date": pd.to_datetime(
+				pd.Series([str(r[0]) for r in rows], dtype=object), format="ISO8601"
+			),
 			"outstanding": pd.Series([float(r[3] or 0) for r in rows], dtype=float),
 			"classification": pd.Series([r[2] for r in rows], dtype=object),
 		}
 	)
 	loans = pd.DataFrame({"name": names, "managing_team": [r[1] for r in rows]}).drop_duplicates("name")
 	return snapshots, loans.reset_index(drop=True)
+
+
+def _snapshot_totals_from_summary(dates: list[dt.date]) -> list[tuple]:
+	portfolio_months.ensure_months(dates, recovery_months=())
+	return frappe.db.sql(
+		"""select cast(month_end as char), managing_team, classification, sum(outstanding)
+		from `tabPL Portfolio Month`
+		where kind = %(kind)s and month_end in %(dates)s
+		group by month_end, managing_team, classification""",
+		{"kind": portfolio_months.SNAPSHOT, "dates": tuple(dates)},
+	)
+
+
+def _snapshot_totals_from_snapshots(dates: list[dt.date]) -> list[tuple]:
+	# MariaDB: read the dates' snapshots first and look their loans up (its own choice walks every loan)
+	mariadb = frappe.db.db_type == "mariadb"
+	join, text = ("straight_join", "char") if mariadb else ("join", "text")
+	return frappe.db.sql(
+		f"""select cast(s.as_of_date as {text}), l.managing_team, s.classification, sum(s.outstanding)
+		from `tabPL Loan Snapshot` s {join} `tabPL Loan` l on l.name = s.loan
+		where s.as_of_date in %(dates)s
+		group by s.as_of_date, l.managing_team, s.classification""",
+		{"dates": tuple(dates)},
+	)
 
 
 def load_first_npl_snapshots(window: Window) -> pd.DataFrame:

@@ -242,6 +242,12 @@ def run_job(job: str, day: str | dt.date | None = None, publish: bool = True) ->
 		mark_processed(job, as_of, {"date": as_of, **result})
 		if not frappe.flags.in_test:
 			frappe.db.commit()  # nosemgrep: each processed date is kept even if a later one fails
+	if dates and job in ("classification", "collection"):
+		# these jobs made months of the Portfolio Quality Trend summary stale: rebuild them now rather
+		# than in the first report that reads them
+		from postloan_performance.services import portfolio_months
+
+		portfolio_months.refresh_missing()
 	progress(1.0, _("Done"))
 	summary = {"job": job, "day": day, "dates": dates, "seconds": round(time.monotonic() - started, 2)}
 	if not dates:

@@ -353,6 +353,24 @@ def _insert(doctype: str, spec: importing.Spec, chunk: pd.DataFrame, timestamp: 
 	return rowcount if isinstance(rowcount, int) and 0 <= rowcount <= n else n
 
 
+def _invalidate_portfolio_months(doctype: str, clean: pd.DataFrame) -> None:
+	"""Drop the Portfolio Quality Trend summary rows that the imported rows make stale."""
+	from postloan_performance.services import portfolio_months
+
+	dates = {
+		"PL Loan Snapshot": "as_of_date",
+		"PL Collection Case": "opened_on",
+		"PL Recovery": "received_on",
+	}
+	if doctype not in dates or dates[doctype] not in clean.columns:
+		return
+	days = pd.to_datetime(clean[dates[doctype]], errors="coerce").dropna().dt.date.unique().tolist()
+	if doctype == "PL Loan Snapshot":
+		portfolio_months.invalidate(days)
+	else:
+		portfolio_months.invalidate_collections(days)
+
+
 def _check_doctype(doctype: str):
 	if doctype not in POST_LOAN_DOCTYPES:
 		frappe.throw(
@@ -408,6 +426,8 @@ def import_file(
 			)
 		if on_progress:
 			on_progress(done, n_rows)
+	if inserted and not dry_run:
+		_invalidate_portfolio_months(doctype, clean)
 
 	result = {
 		"doctype": doctype,

@@ -109,6 +109,20 @@ def test_every_snapshot_is_bucketed_and_classified(loaded):
 		assert (snap.proposed_classification, snap.classification) == (want, want), row["name"]
 		sme_differs += products[row["loan"]] == "SME" and want != classify(dpd, None)
 	assert sme_differs > 0  # the SME thresholds mattered
+	# the job rebuilt the Portfolio Quality Trend summary of the month-ends it reclassified, from the new
+	# classifications: per month-end, its Loss outstanding equals the snapshots'
+	for day in (dates[0], dates[-1]):
+		summary = frappe.db.sql(
+			"""select sum(outstanding) from `tabPL Portfolio Month`
+			where kind = 'Snapshot' and month_end = %s and classification = 'Loss'""",
+			day,
+		)[0][0]
+		snapshots = frappe.db.sql(
+			"""select sum(outstanding) from `tabPL Loan Snapshot`
+			where as_of_date = %s and classification = 'Loss'""",
+			day,
+		)[0][0]
+		assert summary is not None and float(summary) == pytest.approx(float(snapshots or 0)), day
 	# again: nothing pending, and re-running a date writes nothing
 	before = checksum()
 	assert post_loan_ops.run_job("classification", dates[-1], publish=False)["dates"] == []

@@ -184,9 +184,9 @@ def test_rules_raise_exactly_the_expected_alerts(loaded, world):
 	pending = [(a.loan, a.rule) for a in alerts if a.outcome == "Pending"]
 	assert len(pending) == len(set(pending))
 	# re-raised after closing
-	assert any((loan, rule) in closed[dates[2]] and day > dates[2] for loan, rule, day in got), (
-		"no alert was raised again after its predecessor was closed"
-	)
+	assert any(
+		(loan, rule) in closed[dates[2]] and day > dates[2] for loan, rule, day in got
+	), "no alert was raised again after its predecessor was closed"
 	# severity, officer and the values behind the alert
 	for a in alerts:
 		if a.rule == "_Test PLW Two Missed":

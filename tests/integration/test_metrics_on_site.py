@@ -754,7 +754,9 @@ def test_team_satisfaction_from_the_cycle_survey(loaded):
 		}
 	).insert(ignore_permissions=True)
 	later_window = Window(later.period_start, later.period_end)
-	reused = _site_values("team_satisfaction", FrameCache(later_window, later.name), loaded, kinds=("portfolio",))
+	reused = _site_values(
+		"team_satisfaction", FrameCache(later_window, later.name), loaded, kinds=("portfolio",)
+	)
 	assert reused[("portfolio", root)] == pytest.approx(site[("portfolio", root)])
 
 
@@ -1045,3 +1047,53 @@ def test_compute_query_count_does_not_grow_with_appraisals(loaded, monkeypatch, 
 	assert all_collection - one_collection <= 4
 	assert whole_cycle - one_per_layer <= 4
 	assert unchanged <= whole_cycle and r5["changed_appraisals"] == 0
+
+
+def test_portfolio_npl_reads_the_monthly_summary_and_follows_snapshot_changes(loaded, monkeypatch):
+	"""Team-portfolio NPL sums come from PL Portfolio Month (built on demand for the two dates), equal the
+	sums over the snapshots, and change when a snapshot is edited through the DocType."""
+	from postloan_performance.services import metrics, portfolio_months
+
+	ds = loaded.ds
+	teams = sorted(ds.loans["managing_team"].dropna().unique())
+	portfolio = SubjectBuilder([frappe._dict(employee=None, pl_team=t) for t in teams]).frame(PORTFOLIO)
+	dates = [dt.date(2025, 9, 30), dt.date(2025, 6, 30)]
+
+	def both_ways():
+		from_summary = compute_metric(
+			"npl_ratio_reduction", FrameCache(Window(*PERIOD, *BASELINE)), portfolio
+		)
+		with monkeypatch.context() as patch:
+			patch.setattr(portfolio_months, "ready", lambda: False)
+			from_snapshots = compute_metric(
+				"npl_ratio_reduction", FrameCache(Window(*PERIOD, *BASELINE)), portfolio
+			)
+		return from_summary, from_snapshots
+
+	summary, raw = both_ways()
+	assert summary.notna().sum() >= 2
+	pd.testing.assert_series_equal(summary, raw)
+	built = frappe.db.sql(
+		"select distinct month_end from `tabPL Portfolio Month` where kind = 'Snapshot'", pluck=True
+	)
+	assert set(dates) <= {getdate(d) for d in built}
+	assert metrics._snapshot_totals_from_summary(dates) and sorted(
+		metrics._snapshot_totals_from_summary(dates)
+	) == sorted((str(d), t, c, v) for d, t, c, v in metrics._snapshot_totals_from_snapshots(dates))
+
+	# a performing loan of a team is classified Loss at the period end: the team's NPL there goes up
+	name, team = frappe.db.sql(
+		"""select s.name, l.managing_team from `tabPL Loan Snapshot` s join `tabPL Loan` l on l.name = s.loan
+		where s.as_of_date = '2025-09-30' and s.classification = 'Normal' and s.outstanding > 0
+		and l.managing_team in %(teams)s order by s.outstanding desc limit 1""",
+		{"teams": tuple(teams)},
+	)[0]
+	snapshot = frappe.get_doc("PL Loan Snapshot", name)
+	snapshot.manual_classification = "Loss"
+	snapshot.classification_reason = "Borrower deceased, no estate"
+	snapshot.save()
+	assert snapshot.classification == "Loss"
+	after, raw_after = both_ways()
+	pd.testing.assert_series_equal(after, raw_after)
+	assert after[team] < summary[team]  # reduction = before − after: the period-end NPL went up
+	assert (after.drop(team).fillna(-1) == summary.drop(team).fillna(-1)).all()

@@ -88,7 +88,9 @@ def test_appraisee_acknowledges_through_the_workflow(world, rest):
 		"/api/method/frappe.model.workflow.apply_workflow", data={"doc": doc, "action": "Acknowledge"}
 	)
 	assert response.status_code == 403
-	response = ada.post("/api/method/frappe.model.workflow.apply_workflow", data={"doc": doc, "action": "Approve"})
+	response = ada.post(
+		"/api/method/frappe.model.workflow.apply_workflow", data={"doc": doc, "action": "Approve"}
+	)
 	assert response.status_code != 200
 	try:
 		response = ada.post(

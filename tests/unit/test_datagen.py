@@ -241,9 +241,9 @@ def check_invariants(ds: Dataset, as_of: pd.Timestamp | None = None) -> None:
 	last = snaps.sort_values("as_of_date").groupby("loan").tail(1).set_index("loan")
 	status = loans.set_index("name")["status"]
 	active = status[status == "Active"].index
-	assert (per_loan.loc[active, "max"] == len(month_ends) - 1).all(), (
-		"active loans run to the last month-end"
-	)
+	assert (
+		per_loan.loc[active, "max"] == len(month_ends) - 1
+	).all(), "active loans run to the last month-end"
 	# settled / written off: a last snapshot with outstanding 0, unless it ended after the last month-end
 	finished = last.loc[status[status != "Active"].index]
 	ended = finished[finished["as_of_date"] < month_ends[-1]]

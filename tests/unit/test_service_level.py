@@ -108,3 +108,44 @@ def test_feedback_scores_match_the_metrics():
 	nps = m.customer_loyalty_nps(frames, subjects, PERIOD)
 	assert result.loc["A", "nps"] == pytest.approx(nps["A"]) and math.isnan(nps["B"])
 	assert s.feedback_scores(pd.DataFrame(), PERIOD, "employee").empty
+
+
+def test_parsed_datetime_columns_give_the_same_levels_as_python_values():
+	"""The Frappe layer hands over datetime64 columns (parsed from text in one call); the levels, and the
+	per-group percentiles taken with numpy on each group, equal those of Python datetimes and strings
+	and `percentile` of each group's minutes."""
+	columns = ("opened_on", "first_response_on", "resolved_on")
+	raw = tickets().assign(  # Python datetimes (None when missing) in object columns
+		**{
+			c: pd.Series([None if pd.isna(v) else v.to_pydatetime() for v in tickets()[c]], dtype=object)
+			for c in columns
+		}
+	)
+	parsed = raw.assign(**{c: pd.to_datetime(raw[c]) for c in columns})
+	as_text = raw.assign(
+		**{c: [None if v is None else v.isoformat(sep=" ") for v in raw[c]] for c in columns}
+	)
+	assert raw["opened_on"].dtype == object and parsed["opened_on"].dtype.kind == "M"
+	for by in ("agent", "channel"):
+		expected = s.ticket_levels(raw, PERIOD, by)
+		pd.testing.assert_frame_equal(s.ticket_levels(parsed, PERIOD, by), expected, check_exact=True)
+		pd.testing.assert_frame_equal(s.ticket_levels(as_text, PERIOD, by), expected, check_exact=True)
+	# each group's median and p90 are `percentile` of its minutes
+	opened = pd.to_datetime(pd.Series(raw["opened_on"], dtype=object))
+	day = opened.dt.normalize()
+	minutes = (
+		pd.to_datetime(pd.Series(raw["first_response_on"], dtype=object)) - opened
+	).dt.total_seconds() / 60
+	inside = (day >= T(PERIOD[0])) & (day <= T(PERIOD[1])) & raw["agent"].notna()
+	levels = s.ticket_levels(parsed, PERIOD, "agent")
+	for agent, group in minutes[inside].groupby(raw.loc[inside, "agent"]):
+		kept = group[group >= 0]
+		for q, column in ((50, "first_response_median"), (90, "first_response_p90")):
+			value = levels.loc[agent, column]
+			assert (math.isnan(value) and not len(kept)) or value == s.percentile(kept, q), (agent, q)
+	given = feedback().assign(given_on=lambda f: pd.to_datetime(pd.Series(f["given_on"], dtype=object)))
+	pd.testing.assert_frame_equal(
+		s.feedback_scores(given, PERIOD, "employee"),
+		s.feedback_scores(feedback(), PERIOD, "employee"),
+		check_exact=True,
+	)

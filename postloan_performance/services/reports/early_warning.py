@@ -21,6 +21,7 @@ from frappe.utils import add_days
 
 from postloan_performance.engine import portfolio
 from postloan_performance.engine.metrics import NPL_CLASSIFICATIONS, RECALL_LOOKBACK_DAYS
+from postloan_performance.services.metrics import _dates_as_datetime
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
 	bar_chart,
@@ -65,6 +66,12 @@ def columns(group_by: str) -> list[dict]:
 	]
 
 
+def _text(column: str) -> str:
+	"""A date column selected as ISO text, parsed by pandas in one call (`_dates_as_datetime`) instead of
+	one Python date per value by the database driver."""
+	return f"cast({column} as {'char' if frappe.db.db_type == 'mariadb' else 'text'})"
+
+
 def load_alerts(filters: dict, start: dt.date, end: dt.date, officers: set[str] | None) -> pd.DataFrame:
 	"""Alerts in view raised from the recall lookback before the period to its end, in one query."""
 	conditions, values = [], {"first": add_days(start, -RECALL_LOOKBACK_DAYS), "end": end}
@@ -81,30 +88,51 @@ def load_alerts(filters: dict, start: dt.date, end: dt.date, officers: set[str] 
 		conditions.append("a.officer in %(officers)s")
 		values["officers"] = tuple(sorted(officers)) or ("",)
 	rows = frappe.db.sql(
-		f"""select a.loan, a.rule, a.officer, a.raised_on, a.outcome
+		f"""select a.loan, a.rule, a.officer, {_text("a.raised_on")}, a.outcome
 		from `tabPL Risk Alert` a {join}
 		where a.raised_on between %(first)s and %(end)s{"".join(f" and {c}" for c in conditions)}""",
 		values,
 	)
-	return pd.DataFrame.from_records(list(rows), columns=["loan", "rule", "officer", "raised_on", "outcome"])
+	alerts = pd.DataFrame.from_records(
+		list(rows), columns=["loan", "rule", "officer", "raised_on", "outcome"]
+	)
+	return _dates_as_datetime(alerts, ("raised_on",))
 
 
 def load_first_npl(filters: dict, start: dt.date) -> pd.DataFrame:
 	"""Each loan's first NPL snapshot date over all history, for the loans whose first one is on or after
-	the period start (later than the period: lead times of alerts raised near its end)."""
+	the period start (later than the period: lead times of alerts raised near its end).
+
+	Grouping every NPL snapshot by loan fills a temporary table with every loan ever NPL (~0.3 s for the
+	155,000 NPL snapshots of the benchmark data, ~0.6 s with the company join). Read in the order of the
+	(classification, loan, as_of_date) index, the first date per classification and loan is streamed
+	without one, and only the few whose first date is on or after the start are kept; of those, a loan
+	that was NPL (in any classification) before the start is dropped, and the first date is the earliest
+	over its classifications (~0.13 s, ~0.3 s with the company).
+	"""
 	join, condition, values = "", "", {"start": start, "classes": NPL_CLASSIFICATIONS}
 	if filters.get("company"):
-		join = "join `tabPL Loan` l on l.name = s.loan"
+		join = "join `tabPL Loan` l on l.name = x.loan"
 		condition = " and l.company = %(company)s"
 		values["company"] = filters["company"]
 	rows = frappe.db.sql(
-		f"""select s.loan, min(s.as_of_date) as first_npl_on
-		from `tabPL Loan Snapshot` s {join}
-		where s.classification in %(classes)s{condition}
-		group by s.loan having min(s.as_of_date) >= %(start)s""",
+		f"""select x.loan, {_text("min(x.first_npl_on)")}
+		from (
+			select s.loan, min(s.as_of_date) as first_npl_on
+			from `tabPL Loan Snapshot` s
+			where s.classification in %(classes)s and s.loan is not null
+			group by s.classification, s.loan
+			having min(s.as_of_date) >= %(start)s
+		) x {join}
+		where not exists (
+			select 1 from `tabPL Loan Snapshot` p
+			where p.classification in %(classes)s and p.loan = x.loan and p.as_of_date < %(start)s
+		){condition}
+		group by x.loan""",
 		values,
 	)
-	return pd.DataFrame.from_records(list(rows), columns=["loan", "first_npl_on"])
+	first_npl = pd.DataFrame.from_records(list(rows), columns=["loan", "first_npl_on"])
+	return _dates_as_datetime(first_npl, ("first_npl_on",))
 
 
 def get_data(filters: dict) -> dict:

@@ -1,16 +1,20 @@
 """Portfolio Quality Trend: NPL ratio, M1+/M3+ rates, recovery rate, roll and cure rates by month-end,
 with the scheme's go-live month marked.
 
-Set-based: the month-end dates come from one index-only query; the ratios from one `GROUP BY as_of_date,
-bucket, classification` over those dates; the roll rates from one loan-level query of (loan, as_of_date,
-bucket) at those dates; the recovery rate from one case query and one recoveries-per-day query. The maths
-is in `engine.portfolio`.
+Read from the monthly summary PL Portfolio Month (``services.portfolio_months``): the month-end dates come
+from one index-only query; the summary rows those dates need are built first when missing (after a write
+made them stale); then one ``GROUP BY`` over the summary gives the ratios (by bucket and classification),
+one the loan moves behind the roll rates (by previous bucket and bucket) and one the recovery figures, for
+the loans in view (company, managing team with its sub-teams, product, the user's teams). The maths is in
+``engine.portfolio``. ``_get_data_loan_level`` is the former computation from the snapshot, case and
+recovery rows, kept to check the summary against.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 import frappe
@@ -18,6 +22,7 @@ from frappe import _
 from frappe.utils import add_months, get_first_day, get_last_day, getdate, today
 
 from postloan_performance.engine import portfolio
+from postloan_performance.services import portfolio_months
 from postloan_performance.services.reports.common import (
 	chart_number,
 	clean,
@@ -27,6 +32,7 @@ from postloan_performance.services.reports.common import (
 )
 
 SNAPSHOT = "`tabPL Loan Snapshot`"
+SUMMARY = "`tabPL Portfolio Month`"
 LOAN_JOIN = "join `tabPL Loan` l on l.name = {loan}"
 RATE_COLUMNS = ("npl_ratio", "m1_plus_rate", "m3_plus_rate", "recovery_rate")
 ROLL_COLUMNS = (*(column for column, _from, _to in portfolio.ROLLS), "cure_rate")
@@ -79,7 +85,8 @@ def _dates(filters: dict) -> tuple[dt.date, dt.date]:
 
 
 class LoanScope:
-	"""The loans a user asked for and may see: SQL conditions on `l` (PL Loan) and their values."""
+	"""The loans a user asked for and may see: SQL conditions on `l` (PL Loan, or any table with its
+	company, managing_team and product columns) and their values."""
 
 	def __init__(self, filters: dict):
 		self.conditions: list[str] = []
@@ -103,8 +110,9 @@ class LoanScope:
 	def join(self, loan_column: str) -> str:
 		return LOAN_JOIN.format(loan=loan_column) if self.conditions else ""
 
-	def where(self) -> str:
-		return "".join(f" and {c}" for c in self.conditions)
+	def where(self, alias: str = "l") -> str:
+		conditions = (c.replace("l.", f"{alias}.", 1) for c in self.conditions)
+		return "".join(f" and {c}" for c in conditions)
 
 
 # ---------------------------------------------------------------------------------------- queries
@@ -112,16 +120,7 @@ class LoanScope:
 
 def month_end_dates(start: dt.date, end: dt.date) -> list[dt.date]:
 	"""The last snapshot date of each month in [start, end] (a loose scan of the as_of_date index)."""
-	days = frappe.db.sql(
-		f"select distinct as_of_date from {SNAPSHOT} where as_of_date between %(start)s and %(end)s",
-		{"start": start, "end": end},
-		pluck=True,
-	)
-	last: dict[dt.date, dt.date] = {}
-	for day in map(getdate, days):
-		month = day.replace(day=1)
-		last[month] = max(day, last.get(month, day))
-	return sorted(last.values())
+	return portfolio_months.month_ends(start, end)
 
 
 def last_date_before(day: dt.date) -> dt.date | None:
@@ -178,10 +177,166 @@ def recoveries_by_day(scope: LoanScope, first: dt.date, last: dt.date) -> pd.Dat
 	return pd.DataFrame.from_records(list(rows), columns=["received_on", "amount"])
 
 
+# ---------------------------------------------------------------------------------- from the summary
+
+
+def summary_aggregates(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
+	"""Loans with outstanding and Σ outstanding by (date, bucket, classification): the sums of the
+	summary's rows, equal to ``snapshot_aggregates`` over the snapshots."""
+	rows = frappe.db.sql(
+		f"""select p.month_end, p.bucket, p.classification, sum(p.loans_with_outstanding), sum(p.outstanding)
+		from {SUMMARY} p
+		where p.kind = %(kind)s and p.month_end in %(dates)s{scope.where("p")}
+		group by p.month_end, p.bucket, p.classification""",
+		{**scope.values, "kind": portfolio_months.SNAPSHOT, "dates": tuple(dates)},
+	)
+	return pd.DataFrame.from_records(
+		list(rows), columns=["as_of_date", "bucket", "classification", "loans", "outstanding"]
+	)
+
+
+def summary_moves(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
+	"""Loans by (date, previous month-end, bucket there, bucket at the date), from the summary."""
+	rows = frappe.db.sql(
+		f"""select p.month_end, p.previous_month_end, p.previous_bucket, p.bucket, sum(p.loans)
+		from {SUMMARY} p
+		where p.kind = %(kind)s and p.month_end in %(dates)s and p.previous_bucket in %(buckets)s
+			and p.bucket in %(buckets)s{scope.where("p")}
+		group by p.month_end, p.previous_month_end, p.previous_bucket, p.bucket""",
+		{
+			**scope.values,
+			"kind": portfolio_months.SNAPSHOT,
+			"dates": tuple(dates),
+			"buckets": tuple(portfolio.BUCKETS),
+		},
+	)
+	return pd.DataFrame.from_records(
+		list(rows), columns=["as_of_date", "previous_date", "bucket_from", "bucket_to", "loans"]
+	)
+
+
+def summary_recovery(scope: LoanScope, months: list[dt.date]) -> pd.DataFrame:
+	"""Active cases, their Σ entry overdue amount and Σ recovered by calendar month, from the summary."""
+	rows = frappe.db.sql(
+		f"""select p.month, sum(p.active_cases), sum(p.entry_overdue_amount), sum(p.recovered)
+		from {SUMMARY} p
+		where p.kind = %(kind)s and p.month in %(months)s{scope.where("p")}
+		group by p.month""",
+		{**scope.values, "kind": portfolio_months.RECOVERY, "months": tuple(months)},
+	)
+	return pd.DataFrame.from_records(list(rows), columns=["month", "cases", "entry_overdue", "recovered"])
+
+
+def _recovery_from_totals(totals: pd.DataFrame, months: list[tuple[dt.date, dt.date]]) -> pd.DataFrame:
+	"""``engine.portfolio.monthly_recovery_rate``'s frame from monthly totals: the rate is NaN when no case
+	was active (or their entry overdue amount is 0)."""
+	by_month = {getdate(r.month): r for r in totals.itertuples(index=False)}
+	rows = []
+	for first, last in months:
+		total = by_month.get(getdate(first))
+		cases = int(total.cases or 0) if total is not None else 0
+		recovered = float(total.recovered or 0) if total is not None else 0.0
+		entry = float(total.entry_overdue or 0) if total is not None else 0.0
+		rate = recovered * 100.0 / entry if cases and entry else np.nan
+		rows.append(
+			{
+				"month_end": pd.Timestamp(last),
+				"recovered": recovered,
+				"entry_overdue": entry,
+				"recovery_rate": rate,
+			}
+		)
+	frame = pd.DataFrame(rows, columns=["month_end", "recovered", "entry_overdue", "recovery_rate"])
+	return frame.set_index("month_end")
+
+
+def _cut_short(first: dt.date, last: dt.date) -> bool:
+	"""Whether a month cut at ``last`` (before its end) differs from the whole month: a case opened or a
+	recovery received after ``last`` in that month (two index probes)."""
+	month_last = get_last_day(first)
+	if last >= month_last:
+		return False
+	values = {"after": last, "last": month_last}
+	return bool(
+		frappe.db.sql(
+			"""select 1 from `tabPL Collection Case` where opened_on > %(after)s and opened_on <= %(last)s
+			limit 1""",
+			values,
+		)
+		or frappe.db.sql(
+			"""select 1 from `tabPL Recovery` where received_on > %(after)s and received_on <= %(last)s
+			limit 1""",
+			values,
+		)
+	)
+
+
+def _summary_figures(scope, shown, previous, baseline, months):
+	"""(ratios, rolls, recovery) from the monthly summary, building the rows it lacks first."""
+	ratio_dates = sorted({*shown, *([baseline] if baseline else [])})
+	whole = [first for first, last in months if not _cut_short(first, last)]
+	built = portfolio_months.ensure_months(ratio_dates, whole)
+	# rows built by this request are on the primary database, not yet on a replica
+	read = frappe.write_only()(_read_summary) if built else _read_summary
+	return read(scope, shown, previous, ratio_dates, months, whole)
+
+
+def _read_summary(scope, shown, previous, ratio_dates, months, whole):
+	ratios = portfolio.portfolio_ratios(summary_aggregates(scope, ratio_dates))
+	moves = summary_moves(scope, shown)
+	# the first month-end's moves count only from the month just before it (as the loan-level path)
+	expected = dict(zip(shown, [previous, *shown[:-1]], strict=True))
+	if len(moves):
+		keep = [
+			expected.get(getdate(day)) is not None and getdate(before) == expected[getdate(day)]
+			for day, before in zip(moves["as_of_date"], moves["previous_date"], strict=True)
+		]
+		moves = moves[keep]
+	rolls = portfolio.roll_rates_from_counts(moves, shown)
+	parts = []
+	if whole:
+		parts.append(
+			_recovery_from_totals(summary_recovery(scope, whole), [m for m in months if m[0] in whole])
+		)
+	cut = [(first, last) for first, last in months if first not in whole]
+	if cut:  # the last month cut short by the To Date, and changed after it: from the cases and recoveries
+		first, last = cut[0][0], cut[-1][1]
+		parts.append(
+			portfolio.monthly_recovery_rate(
+				active_cases(scope, first, last), recoveries_by_day(scope, first, last), cut
+			)
+		)
+	return ratios, rolls, pd.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _loan_level_figures(scope, shown, previous, baseline, months):
+	"""(ratios, rolls, recovery) from the snapshot, case and recovery rows (the former computation)."""
+	dates = sorted({*shown, *(d for d in (previous, baseline) if d)})
+	ratios = portfolio.portfolio_ratios(snapshot_aggregates(scope, dates))
+	roll_dates = sorted({*shown, *([previous] if previous else [])})
+	rolls = portfolio.roll_rates_by_date(loan_buckets(scope, roll_dates), roll_dates)
+	recovery = portfolio.monthly_recovery_rate(
+		active_cases(scope, months[0][0], months[-1][1]),
+		recoveries_by_day(scope, months[0][0], months[-1][1]),
+		months,
+	)
+	return ratios, rolls, recovery
+
+
 # ------------------------------------------------------------------------------------------- data
 
 
 def get_data(filters: dict) -> dict:
+	# a site not migrated since the summary came has no table for it yet
+	return _report(filters, _summary_figures if portfolio_months.ready() else _loan_level_figures)
+
+
+def _get_data_loan_level(filters: dict) -> dict:
+	"""The report computed from the loan-level rows, without the summary (slow on a large book)."""
+	return _report(filters, _loan_level_figures)
+
+
+def _report(filters: dict, figures) -> dict:
 	start, end = _dates(filters)
 	go_live = (
 		getdate(filters["go_live_date"])
@@ -198,17 +353,8 @@ def get_data(filters: dict) -> dict:
 	before = last_date_before(get_first_day(shown[0]))
 	previous = before if before and get_first_day(before) == get_first_day(add_months(shown[0], -1)) else None
 	baseline = last_date_before(go_live) if go_live else None
-	dates = sorted({*shown, *(d for d in (previous, baseline) if d)})
-
-	ratios = portfolio.portfolio_ratios(snapshot_aggregates(scope, dates))
-	roll_dates = sorted({*shown, *([previous] if previous else [])})
-	rolls = portfolio.roll_rates_by_date(loan_buckets(scope, roll_dates), roll_dates)
 	months = [(get_first_day(d), min(get_last_day(d), end)) for d in shown]
-	recovery = portfolio.monthly_recovery_rate(
-		active_cases(scope, months[0][0], months[-1][1]),
-		recoveries_by_day(scope, months[0][0], months[-1][1]),
-		months,
-	)
+	ratios, rolls, recovery = figures(scope, shown, previous, baseline, months)
 	rows = []
 	for day, (_first, last) in zip(shown, months, strict=True):
 		stamp = pd.Timestamp(day)

@@ -10,7 +10,10 @@ cycle's period), with Welch's t-test and a permutation test per metric.
   period (if there is one) for the baseline.
 - Business metrics npl_ratio, recovery_rate and collection_success_rate of the company's whole portfolio:
   one value per period, so no test.
-- Each period is one computation (services.metrics: one FrameCache, every subject at once).
+- Each period is one computation (services.metrics: one FrameCache, every subject at once). The values
+  are stored per subject (PL Metric Value, services.evaluation): refreshed in the background after the
+  cycle's KPIs are computed, read here while fresh, else computed here and stored. The message says when
+  they were computed.
 - Tests where both sides have at least two values: Welch's t (engine.stats.welch_t_test) and a
   permutation test (2,000 resamples, seed 0). "Significant" needs p < 0.05 in both.
 - With a compare cycle: the mean KPI actual per KPI code in the compare cycle vs this one (e.g. the trial
@@ -27,19 +30,15 @@ import frappe
 from frappe import _
 
 from postloan_performance.engine import stats
-from postloan_performance.engine.formula import parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS, LOWER
-from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE, SubjectBuilder
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric
+from postloan_performance.services import evaluation
+from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE
+from postloan_performance.services.evaluation import WHOLE_PORTFOLIO
 from postloan_performance.services.reports.common import bar_chart, get_cycle, require, summary_item
 
 ALPHA = 0.05
 N_RESAMPLES = 2000
 SEED = 0
-LEVEL_OF = {"npl_ratio_reduction": "npl_ratio", "recovery_rate_improvement": "recovery_rate"}
-BUSINESS_METRICS = ("npl_ratio", "recovery_rate", "collection_success_rate")
-WHOLE_PORTFOLIO = "whole_portfolio"
-PORTFOLIO_SUBJECT = "__portfolio__"
 KPI_ACTUALS = "kpi_actuals"
 IMPROVED, WORSENED, UNCHANGED = "Improved", "Worsened", "Unchanged"
 
@@ -130,7 +129,8 @@ def get_data(filters: dict) -> dict:
 			frappe.throw(_("A cycle cannot be compared with itself."), title=_("Invalid Filter"))
 		compare = get_cycle(filters["compare_cycle"], fields)
 
-	rows = metric_rows(cycle)
+	evaluated = evaluation.cycle_values(cycle)
+	rows = metric_rows(evaluated.values)
 	if compare:
 		rows += kpi_rows(compare, cycle)
 	metric_only = [r for r in rows if r["scope_code"] != KPI_ACTUALS]
@@ -146,7 +146,9 @@ def get_data(filters: dict) -> dict:
 			frappe.format(cycle.period_end, "Date"),
 		)
 		+ " "
-		+ _("Significant: p < 0.05 in both Welch's t-test and the permutation test."),
+		+ _("Significant: p < 0.05 in both Welch's t-test and the permutation test.")
+		+ " "
+		+ _("Metric values computed on {0}.").format(frappe.format(evaluated.computed_on, "Datetime")),
 	}
 
 
@@ -205,97 +207,14 @@ def _row(comparison: str, metric: str, metric_name: str, scope: str, direction: 
 
 
 # ---------------------------------------------------------------- baseline vs scheme period
-def _metric_codes(kpi) -> set[str]:
-	if kpi.method == "Built-in" and kpi.builtin_metric:
-		return {kpi.builtin_metric}
-	if kpi.method == "Formula" and kpi.formula:
-		return set(parse_formula(kpi.formula, frozenset(BUILTIN_METRICS)))
-	return set()
-
-
-def baseline_survey_cycle(cycle) -> str | None:
-	"""The cycle whose period is exactly the baseline period and that has survey answers (the one with
-	the most when there are several): its survey is the baseline's."""
-	from frappe.query_builder.functions import Count
-
-	other = frappe.qb.DocType("PL Review Cycle")
-	survey = frappe.qb.DocType("PL Satisfaction Survey")
-	query = (
-		frappe.qb.from_(other)
-		.join(survey)
-		.on(survey.review_cycle == other.name)
-		.select(other.name)
-		.where(
-			(other.name != cycle.name)
-			& (other.period_start == cycle.baseline_start)
-			& (other.period_end == cycle.baseline_end)
-		)
-		.groupby(other.name)
-		.orderby(Count(survey.name), order=frappe.qb.desc)
-		.orderby(other.is_trial)
-		.orderby(other.name)
-		.limit(1)
-	)
-	if cycle.company:
-		query = query.where(other.company == cycle.company)
-	names = query.run(pluck=True)
-	return names[0] if names else None
-
-
-def metric_rows(cycle) -> list[dict]:
-	headers = frappe.get_all(
-		"PL Appraisal",
-		filters={"review_cycle": cycle.name, "docstatus": ("<", 2)},
-		fields=["name", "employee", "pl_team", "layer"],
-		limit_page_length=0,
-	)
-	header_by_name = {h.name: h for h in headers}
-	lines = frappe.get_all(
-		"PL Appraisal KPI",
-		filters={"parenttype": "PL Appraisal", "parent": ("in", list(header_by_name) or [""])},
-		fields=["parent", "kpi"],
-		limit_page_length=0,
-	)
-	kpis = {
-		k.name: k
-		for k in frappe.get_all(
-			"PL KPI",
-			filters={"name": ("in", list({line.kpi for line in lines}) or [""])},
-			fields=["name", "method", "builtin_metric", "formula", "subject"],
-		)
-	}
-	subjects = SubjectBuilder(headers)
-	wanted: dict[tuple[str, str], set[str]] = defaultdict(set)
-	for line in lines:
-		kpi, header = kpis.get(line.kpi), header_by_name[line.parent]
-		if not kpi:
-			continue
-		kind = subjects.kind(kpi, header)
-		for code in _metric_codes(kpi):
-			wanted[(LEVEL_OF.get(code, code), kind)].add(subjects.subject(kind, header))
-
-	scheme = FrameCache(Window(cycle.period_start, cycle.period_end), cycle.name)
-	baseline = FrameCache(Window(cycle.baseline_start, cycle.baseline_end), baseline_survey_cycle(cycle))
+def metric_rows(values: evaluation.Values) -> list[dict]:
+	"""One row per (metric, scope) of the evaluation values (services.evaluation), in their order."""
 	comparison = _("Baseline → Scheme Period")
-	kind_order = {EMPLOYEE: 0, TEAM_PEOPLE: 1, PORTFOLIO: 2}
 	rows = []
-	for code, kind in sorted(wanted, key=lambda k: (k[0], kind_order[k[1]])):
-		frame = subjects.frame(kind)
-		frame = frame[frame["subject"].isin(wanted[(code, kind)])]
-		values = (compute_metric(code, baseline, frame), compute_metric(code, scheme, frame))
+	for (code, scope), by_period in values.items():
 		spec = BUILTIN_METRICS[code]
-		rows.append(_row(comparison, code, _(spec["label"]), kind, spec["direction"], values))
-
-	company_teams = frappe.get_all(
-		"PL Team", filters={"company": cycle.company} if cycle.company else {}, pluck="name"
-	)
-	portfolio = pd.DataFrame(
-		{"subject": PORTFOLIO_SUBJECT, "team": company_teams}, columns=["subject", "team"]
-	)
-	for code in BUSINESS_METRICS:
-		values = (compute_metric(code, baseline, portfolio), compute_metric(code, scheme, portfolio))
-		spec = BUILTIN_METRICS[code]
-		rows.append(_row(comparison, code, _(spec["label"]), WHOLE_PORTFOLIO, spec["direction"], values))
+		pair = tuple([value for _subject, value in by_period[period]] for period in evaluation.PERIODS)
+		rows.append(_row(comparison, code, _(spec["label"]), scope, spec["direction"], pair))
 	return rows
 
 

@@ -4,6 +4,7 @@
 import frappe
 from frappe.model.document import Document
 
+from postloan_performance.services import portfolio_months
 from postloan_performance.services.delinquency import apply_to_document
 from postloan_performance.services.postloan_data import validate_document
 
@@ -16,6 +17,13 @@ class PLLoanSnapshot(Document):
 		validate_document(self)
 		# bucket, proposed classification (product thresholds) and the manual override
 		apply_to_document(self)
+
+	def on_update(self):
+		# the monthly summary behind Portfolio Quality Trend is rebuilt where it read this date
+		portfolio_months.on_snapshot_change(self, "on_update")
+
+	def on_trash(self):
+		portfolio_months.on_snapshot_change(self, "on_trash")
 
 
 def on_doctype_update():
