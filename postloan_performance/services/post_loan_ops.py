@@ -25,6 +25,8 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, now_datetime, nowdate
 
+from postloan_performance.services.bulk import insert_many
+
 SETTINGS = "PL Post-Loan Settings"
 JOBS = ("classification", "collection", "early_warning")
 THROUGH_FIELD = {
@@ -169,25 +171,13 @@ def insert_rows(
 	doctype: str, fields: Sequence[str], rows: list[tuple], chunk_size: int = INSERT_CHUNK_SIZE
 ) -> int:
 	"""Multi-row ``INSERT IGNORE`` of new documents (standard columns added), ``chunk_size`` rows per
-	statement; returns the rows sent. On MariaDB the statement is written directly, as
-	``services.postloan_data`` does (building it through ``frappe.db.bulk_insert``'s query builder costs
-	several times the insert itself for wide rows)."""
+	statement (`services.bulk.insert_many`); returns the rows sent."""
 	if not rows:
 		return 0
 	now, user = now_datetime(), frappe.session.user
 	all_fields = [*fields, "creation", "modified", "owner", "modified_by", "docstatus", "idx"]
 	full = [(*row, now, now, user, user, 0, 0) for row in rows]
-	if frappe.db.db_type != "mariadb":
-		frappe.db.bulk_insert(doctype, all_fields, full, ignore_duplicates=True, chunk_size=chunk_size)
-		return len(rows)
-	columns = ", ".join(f"`{f}`" for f in all_fields)
-	placeholders = "(" + ", ".join(["%s"] * len(all_fields)) + ")"
-	for part in chunks(full, chunk_size):
-		frappe.db.sql(
-			f"insert ignore into `tab{doctype}` ({columns}) values "  # nosemgrep
-			+ ", ".join([placeholders] * len(part)),
-			[value for row in part for value in row],
-		)
+	insert_many(doctype, all_fields, full, chunk_size=chunk_size, ignore_duplicates=True)
 	return len(rows)
 
 
