@@ -38,6 +38,7 @@ from postloan_performance.services.cycle import create_appraisals, open_cycle
 from postloan_performance.services.demo_data import load_dataset
 from postloan_performance.services.metrics import FrameCache, Window, compute_metric
 from tests.integration.factories import COMPANY, make_employee, make_user
+from tests.integration.post_loan_ops_data import isolate
 
 SEED = 7
 DATA_START = "2025-01-01"
@@ -121,38 +122,7 @@ METRIC_LAYER = {
 
 def _isolate(ds):
 	"""Prefix every team, employee, loan, case and row name so the test owns all rows it reads."""
-
-	def team(values):
-		return values.map(lambda v: v.replace("Demo ", TEAM_PREFIX, 1) if isinstance(v, str) else v)
-
-	def row(values):
-		return values.map(lambda v: ROW_PREFIX + v if isinstance(v, str) and v else v)
-
-	ds.employees["first_name"] = ds.employees["first_name"].str.replace("Demo ", TEAM_PREFIX, n=1)
-	ds.employees["team"] = team(ds.employees["team"])
-	ds.teams["team_name"] = team(ds.teams["team_name"])
-	ds.teams["parent_pl_team"] = team(ds.teams["parent_pl_team"])
-	ds.memberships["team"] = team(ds.memberships["team"])
-	ds.surveys["team"] = team(ds.surveys["team"])
-	ds.loans["managing_team"] = team(ds.loans["managing_team"])
-	ds.cases["pl_team"] = team(ds.cases["pl_team"])
-	renames = {
-		"loans": ("name", "loan_no"),
-		"snapshots": ("name", "loan"),
-		"cases": ("name", "case_no", "loan"),
-		"actions": ("reference", "collection_case"),
-		"recoveries": ("reference", "loan", "collection_case"),
-		"alerts": ("reference", "loan"),
-		"events": ("reference", "loan"),
-		"assessments": ("reference", "loan"),
-		"tickets": ("reference", "loan"),
-		"customer_feedback": ("reference", "collection_case", "ticket"),
-	}
-	for frame_name, columns in renames.items():
-		frame = getattr(ds, frame_name)
-		for column in columns:
-			frame[column] = row(frame[column])
-	return ds
+	return isolate(ds, TEAM_PREFIX, ROW_PREFIX)
 
 
 @pytest.fixture(scope="module")

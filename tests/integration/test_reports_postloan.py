@@ -26,6 +26,7 @@ from postloan_performance.datagen import LayerSpec, OrgSpec, generate
 from postloan_performance.services.demo_data import load_dataset
 from postloan_performance.services.metrics import FrameCache, Window, compute_metric
 from tests.integration.factories import COMPANY, make_cycle, make_user
+from tests.integration.post_loan_ops_data import isolate
 
 SEED = 23
 DATA_START = "2025-01-01"
@@ -51,40 +52,8 @@ NPL = ("Substandard", "Doubtful", "Loss")
 
 
 def _isolate(ds):
-	def team(values):
-		return values.map(lambda v: v.replace("Demo ", TEAM_PREFIX, 1) if isinstance(v, str) else v)
-
-	def row(values):
-		return values.map(lambda v: ROW_PREFIX + v if isinstance(v, str) and v else v)
-
-	ds.employees["first_name"] = ds.employees["first_name"].str.replace("Demo ", TEAM_PREFIX, n=1)
-	for frame, column in (
-		(ds.employees, "team"),
-		(ds.teams, "team_name"),
-		(ds.teams, "parent_pl_team"),
-		(ds.memberships, "team"),
-		(ds.surveys, "team"),
-		(ds.loans, "managing_team"),
-		(ds.cases, "pl_team"),
-	):
-		frame[column] = team(frame[column])
-	renames = {
-		"loans": ("name", "loan_no"),
-		"snapshots": ("name", "loan"),
-		"cases": ("name", "case_no", "loan"),
-		"actions": ("reference", "collection_case"),
-		"recoveries": ("reference", "loan", "collection_case"),
-		"alerts": ("reference", "loan"),
-		"events": ("reference", "loan"),
-		"assessments": ("reference", "loan"),
-		"tickets": ("reference", "loan"),
-		"customer_feedback": ("reference", "collection_case", "ticket"),
-	}
-	for frame_name, columns in renames.items():
-		frame = getattr(ds, frame_name)
-		for column in columns:
-			frame[column] = row(frame[column])
-	return ds
+	"""Prefix every team, employee, loan, case and row name so the test owns all rows it reads."""
+	return isolate(ds, TEAM_PREFIX, ROW_PREFIX)
 
 
 @pytest.fixture(scope="module")
