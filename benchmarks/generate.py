@@ -35,7 +35,7 @@ from frappe.utils import add_months, get_last_day, getdate, now
 
 from postloan_performance.engine import importing
 from postloan_performance.install import default_template_name
-from postloan_performance.services import postloan_data
+from postloan_performance.services import portfolio_months, postloan_data
 from postloan_performance.services.cycle import reserve_names
 from postloan_performance.services.demo_data import (
 	EMPLOYEE_COLUMNS,
@@ -271,6 +271,7 @@ def main(argv=None) -> int:
 		f"organisation: {len(employee_of):,} employees, {len(ds.teams)} teams in {time.perf_counter() - loading:.1f} s"
 	)
 	load_post_loan(ds, employee_of)
+	portfolio_months.invalidate_all()  # rows written past the importer: the monthly summary is rebuilt
 	dates = cycle_dates(args.start, args.months)
 	cycle = create_cycle(ds, dates, employee_of)
 	frappe.db.commit()
