@@ -18,6 +18,21 @@ frappe.query_reports["Scheme Effect Evaluation"] = {
 			description: __("Optional: compare the KPI actuals of another cycle, e.g. the trial run"),
 		},
 	],
+	onload(report) {
+		// the metric values are stored per cycle; recompute them in the background on demand
+		report.page.add_inner_button(__("Recompute Metric Values"), () => {
+			const cycle = report.get_filter_value("review_cycle");
+			if (!cycle) {
+				frappe.msgprint(__("Select a review cycle first."));
+				return;
+			}
+			frappe.call({
+				method: "postloan_performance.api.refresh_scheme_evaluation",
+				args: { cycle },
+				freeze: true,
+			});
+		});
+	},
 	formatter(value, row, column, data, default_formatter) {
 		const formatted = default_formatter(value, row, column, data);
 		if (column.fieldname === "delta" && data && data.trend_code) {
