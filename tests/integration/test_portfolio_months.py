@@ -486,3 +486,107 @@ def test_refresh_all_and_refresh_missing(loaded):
 	assert {"2025-04-30", "2025-07-31"} <= _summary_dates()
 	assert portfolio_months.refresh_missing()["dates"] == 2
 	assert frappe.db.sql(query, ("2025-01-01", "2025-08-31")) == on_demand
+
+
+REPLICA_PRODUCT = "PLM Replica"
+REPLICA_DATES = ("2017-01-31", "2017-02-28")  # no other data of the site lies in these months
+
+
+def _drop_replica_book() -> None:
+	loans = frappe.get_all("PL Loan", filters={"product": REPLICA_PRODUCT}, pluck="name")
+	if loans:
+		frappe.db.delete("PL Loan Snapshot", {"loan": ("in", loans)})
+		frappe.db.delete("PL Loan", {"name": ("in", loans)})
+	frappe.db.delete("PL Portfolio Month", {"month": ("between", ("2017-01-01", "2017-03-31"))})
+	frappe.db.commit()  # nosemgrep: the test committed its book so that a second connection sees it
+
+
+def test_on_a_replica_the_report_builds_on_the_primary_then_reads_the_replica_only():
+	"""With `read_from_replica`, a second connection to the same server plays the replica. The first run
+	finds its months missing: it builds them on the primary and reads them there (the replica does not
+	have them yet); once committed, a second run asks everything of the replica and nothing of the
+	primary, with the same figures. The book is committed (the replica sees committed rows only) and
+	removed afterwards."""
+	from frappe.database.database import Database
+
+	from postloan_performance.postloan_performance.report.portfolio_quality_trend.portfolio_quality_trend import (
+		execute,
+	)
+
+	_drop_replica_book()
+	try:
+		for loan, dpd_by_date in {"PLM-R1": (0, 40), "PLM-R2": (100, 130)}.items():
+			frappe.get_doc(
+				{
+					"doctype": "PL Loan",
+					"loan_no": loan,
+					"customer": loan,
+					"company": COMPANY,
+					"product": REPLICA_PRODUCT,
+					"disbursed_on": "2016-06-01",
+					"principal": 1000,
+				}
+			).insert()
+			for day, dpd in zip(REPLICA_DATES, dpd_by_date, strict=True):
+				frappe.get_doc(
+					{
+						"doctype": "PL Loan Snapshot",
+						"loan": loan,
+						"as_of_date": day,
+						"dpd": dpd,
+						"outstanding": 500,
+						"overdue_amount": 0,
+					}
+				).insert()
+		frappe.db.commit()  # nosemgrep: the replica connection sees committed rows only
+		assert not _summary_dates() & set(REPLICA_DATES)
+
+		filters = frappe._dict(
+			company=COMPANY, product=REPLICA_PRODUCT, from_date="2017-01-01", to_date="2017-02-28"
+		)
+		primary = frappe.local.db
+		used = []
+		original_sql = Database.sql
+
+		def spy(db, query, *args, **kwargs):
+			used.append((db is primary, str(query).strip().split()[0].lower()))
+			return original_sql(db, query, *args, **kwargs)
+
+		replica_conf = {"read_from_replica": 1, "replica_host": frappe.local.conf.db_host or "127.0.0.1"}
+
+		def run():
+			used.clear()
+			with pytest.MonkeyPatch.context() as patch:
+				patch.setitem(frappe.local.conf, "read_from_replica", replica_conf["read_from_replica"])
+				patch.setitem(frappe.local.conf, "replica_host", replica_conf["replica_host"])
+				patch.setattr(Database, "sql", spy)
+				try:
+					return execute(filters)
+				finally:
+					for key in ("replica_db", "primary_db"):
+						if hasattr(frappe.local, key):
+							delattr(frappe.local, key)
+
+		first = run()
+		assert frappe.local.db is primary
+		on_primary = {verb for is_primary, verb in used if is_primary}
+		assert "insert" in on_primary and "delete" in on_primary  # the summary was built on the primary
+		assert any(not is_primary for is_primary, _verb in used)  # the report itself ran on the replica
+		frappe.db.commit()  # nosemgrep: the end of the report's request
+		assert set(REPLICA_DATES) <= _summary_dates()
+
+		second = run()
+		assert used and all(not is_primary for is_primary, _verb in used), "a query ran on the primary"
+		assert {verb for _is_primary, verb in used} <= {"select", "set"}
+		columns, data = first[0], first[1]
+		assert [r["month_end"] for r in data] == [r["month_end"] for r in second[1]] and columns
+		january, february = data
+		# R1 current then 40 days past due, R2 100 then 130 days (non-performing): 500 of 1,000 each month
+		assert (january["loans"], january["outstanding"], february["outstanding"]) == (2, 1000, 1000)
+		assert january["npl_ratio"] == february["npl_ratio"] == 50.0
+		assert (january["m1_plus_rate"], february["m1_plus_rate"]) == (50.0, 100.0)
+		assert data == second[1]
+		assert _same(data, portfolio_trend._get_data_loan_level(filters)["data"])
+	finally:
+		frappe.db.rollback()
+		_drop_replica_book()
