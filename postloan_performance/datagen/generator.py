@@ -58,16 +58,6 @@ __all__ = [
 ]
 
 LAYERS = ("Management", "Collection", "Risk Control", "Customer Service")
-CASE_STATUSES = (
-	"Open",
-	"In Progress",
-	"Promise to Pay",
-	"Cured",
-	"Paid Off",
-	"Written Off",
-	"Outsourced",
-	"Legal",
-)
 ACTION_TYPES = ("Call", "SMS", "Visit", "Letter", "Legal")
 CONTACT_RESULTS = ("", "Right Party", "Third Party", "No Contact")
 CHANNELS = ("Phone", "App", "WeChat", "Branch", "Email")

@@ -44,6 +44,7 @@ from postloan_performance.engine.delinquency import (
 	BUCKETS,
 	CLASSIFICATION_UPPER_DPD,
 	CLASSIFICATIONS,
+	CLOSED_CASE_STATUSES,
 )
 
 __all__ = [
@@ -165,7 +166,6 @@ CASE_STATUSES = (
 	"Outsourced",
 	"Legal",
 )
-CLOSED_CASE_STATUSES = ("Cured", "Paid Off", "Written Off")
 
 SPECS: dict[str, Spec] = {
 	spec.doctype: spec

@@ -12,87 +12,27 @@ import frappe
 from frappe.utils import now_datetime
 from frappe.utils.nestedset import rebuild_tree
 
-# dataset frame -> (DocType, columns written besides `name`)
+from postloan_performance.datagen.generator import COLUMNS
+from postloan_performance.engine.importing import SPECS
+
+# dataset frame -> DocType
+FRAME_DOCTYPES = {
+	"loans": "PL Loan",
+	"snapshots": "PL Loan Snapshot",
+	"cases": "PL Collection Case",
+	"actions": "PL Collection Action",
+	"recoveries": "PL Recovery",
+	"alerts": "PL Risk Alert",
+	"events": "PL Risk Event",
+	"assessments": "PL Risk Assessment",
+	"tickets": "PL Service Ticket",
+	"customer_feedback": "PL Customer Feedback",
+}
+# dataset frame -> (DocType, columns written besides `name`): the importer's columns of the DocType that
+# the generated frame holds (and the loans' company, set when loading), in the importer's order
 POST_LOAN_FRAMES = {
-	"loans": (
-		"PL Loan",
-		[
-			"loan_no",
-			"customer",
-			"product",
-			"branch",
-			"company",
-			"managing_team",
-			"disbursed_on",
-			"principal",
-			"maturity_date",
-			"collateral_value",
-			"status",
-		],
-	),
-	"snapshots": (
-		"PL Loan Snapshot",
-		["loan", "as_of_date", "outstanding", "overdue_amount", "dpd", "bucket", "classification"],
-	),
-	"cases": (
-		"PL Collection Case",
-		[
-			"case_no",
-			"loan",
-			"collector",
-			"pl_team",
-			"status",
-			"opened_on",
-			"closed_on",
-			"entry_bucket",
-			"entry_overdue_amount",
-		],
-	),
-	"actions": (
-		"PL Collection Action",
-		[
-			"reference",
-			"collection_case",
-			"collector",
-			"action_type",
-			"action_on",
-			"contact_result",
-			"outcome",
-			"ptp_amount",
-			"ptp_date",
-		],
-	),
-	"recoveries": (
-		"PL Recovery",
-		["reference", "loan", "collection_case", "collector", "amount", "received_on"],
-	),
-	"alerts": (
-		"PL Risk Alert",
-		["reference", "loan", "rule", "severity", "raised_on", "officer", "outcome", "outcome_on"],
-	),
-	"events": ("PL Risk Event", ["reference", "loan", "event_type", "handler", "reported_on", "resolved_on"]),
-	"assessments": (
-		"PL Risk Assessment",
-		["reference", "loan", "portfolio", "author", "report_date", "quality_rating", "reviewer"],
-	),
-	"tickets": (
-		"PL Service Ticket",
-		[
-			"reference",
-			"customer",
-			"loan",
-			"channel",
-			"agent",
-			"status",
-			"opened_on",
-			"first_response_on",
-			"resolved_on",
-		],
-	),
-	"customer_feedback": (
-		"PL Customer Feedback",
-		["reference", "customer", "employee", "collection_case", "ticket", "csat", "nps", "given_on"],
-	),
+	frame: (doctype, [c for c in SPECS[doctype].columns if c in COLUMNS[frame] or c == "company"])
+	for frame, doctype in FRAME_DOCTYPES.items()
 }
 EMPLOYEE_COLUMNS = {
 	"cases": ("collector",),
