@@ -34,6 +34,7 @@ from frappe.utils import escape_html, getdate, nowdate
 
 from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import delinquency as engine
+from postloan_performance.services import portfolio_months
 from postloan_performance.services import post_loan_ops as ops
 from postloan_performance.services.bulk import bulk_update
 
@@ -520,8 +521,6 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 		)
 	ops.insert_rows(CASE, fields, rows)
 	if len(closing) or len(opened):  # the Portfolio Quality Trend summary counted the active cases
-		from postloan_performance.services import portfolio_months
-
 		portfolio_months.invalidate_collections([as_of])
 	escalated = work[work["decision"] == engine.ESCALATE]
 	updates = {}

@@ -20,6 +20,7 @@ from frappe import _
 from frappe.utils import escape_html, getdate, now_datetime
 
 from postloan_performance.engine import delinquency as engine
+from postloan_performance.services import portfolio_months
 from postloan_performance.services import post_loan_ops as ops
 
 SNAPSHOT = "PL Loan Snapshot"
@@ -138,8 +139,6 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 		SNAPSHOT, todo["name"].tolist(), values, ("bucket", "proposed_classification", "classification")
 	)
 	if len(todo):  # the Portfolio Quality Trend summary read these buckets and classifications
-		from postloan_performance.services import portfolio_months
-
 		portfolio_months.invalidate([as_of])
 	progress(1.0)
 	counts = frame["classification_new"].value_counts().to_dict()

@@ -32,6 +32,7 @@ from frappe.utils import add_days, add_months, get_first_day, get_last_day, getd
 
 from postloan_performance.datagen import Dataset, LayerSpec, OrgSpec, generate
 from postloan_performance.services import cycle as cycle_service
+from postloan_performance.services import portfolio_months
 from postloan_performance.services.bulk import bulk_update, insert_versions
 from postloan_performance.services.compute import compute_appraisals
 from postloan_performance.services.demo_data import load_dataset
@@ -921,31 +922,25 @@ def remove_demo(publish_progress: bool = False) -> dict:
 	nothing else uses it, the company. Set-wise deletes; does not commit (the caller does)."""
 	scope = _Scope()
 	removed = demo_counts()
-	from postloan_performance.services import portfolio_months
-
 	portfolio_months.invalidate_all()  # the Portfolio Quality Trend summary of the demo's loans
-	child_tables = (
-		("PL Appraisal KPI", scope.appraisals),
-		("PL Feedback Rating", scope.feedback),
-		("PL Appeal Line", scope.appeals),
-		("PL Review Cycle Template", scope.cycles),
-		("PL Review Cycle Team", scope.cycles),
-		("PL Briefing Attendee", scope.briefings),
-		("PL Team Member", scope.teams),
-	)
-	for doctype, parents in child_tables:
-		_delete(doctype, "parent", parents)
-	_delete("PL Metric Value", "review_cycle", scope.cycles)  # the cycles' stored Scheme Effect values
-	by_name = (
-		("PL Appeal", scope.appeals),
-		("PL Feedback", scope.feedback),
-		("PL Satisfaction Survey", scope.surveys),
-		("PL Appraisal", scope.appraisals),
-		("PL Review Cycle", scope.cycles),
-		("PL Scheme Briefing", scope.briefings),
-	)
-	for doctype, names in by_name:
-		_delete(doctype, "name", names)
+	for doctype, column, values in (
+		# child tables first, then their parents
+		("PL Appraisal KPI", "parent", scope.appraisals),
+		("PL Feedback Rating", "parent", scope.feedback),
+		("PL Appeal Line", "parent", scope.appeals),
+		("PL Review Cycle Template", "parent", scope.cycles),
+		("PL Review Cycle Team", "parent", scope.cycles),
+		("PL Briefing Attendee", "parent", scope.briefings),
+		("PL Team Member", "parent", scope.teams),
+		("PL Metric Value", "review_cycle", scope.cycles),  # the cycles' stored Scheme Effect values
+		("PL Appeal", "name", scope.appeals),
+		("PL Feedback", "name", scope.feedback),
+		("PL Satisfaction Survey", "name", scope.surveys),
+		("PL Appraisal", "name", scope.appraisals),
+		("PL Review Cycle", "name", scope.cycles),
+		("PL Scheme Briefing", "name", scope.briefings),
+	):
+		_delete(doctype, column, values)
 	if publish_progress:
 		frappe.publish_progress(30, title=_("Removing the demo"), description=_("Review cycles removed"))
 

@@ -14,6 +14,7 @@ from frappe.utils.nestedset import rebuild_tree
 
 from postloan_performance.datagen.generator import COLUMNS
 from postloan_performance.engine.importing import SPECS
+from postloan_performance.services import portfolio_months
 
 # dataset frame -> DocType
 FRAME_DOCTYPES = {
@@ -214,8 +215,6 @@ def load_post_loan(ds, company: str, employee_of: dict[str, str], chunk_size: in
 		frappe.db.bulk_insert(doctype, fields, values, ignore_duplicates=True, chunk_size=chunk_size)
 		counts[doctype] = len(frame)
 	# loans, snapshots, cases and recoveries: the Portfolio Quality Trend summary is rebuilt when read
-	from postloan_performance.services import portfolio_months
-
 	portfolio_months.invalidate_all()
 	return counts
 

@@ -25,6 +25,7 @@ import frappe
 from frappe import _
 from frappe.utils import getdate, now_datetime, nowdate
 
+from postloan_performance.services import portfolio_months
 from postloan_performance.services.bulk import insert_many
 
 SETTINGS = "PL Post-Loan Settings"
@@ -235,8 +236,6 @@ def run_job(job: str, day: str | dt.date | None = None, publish: bool = True) ->
 	if dates and job in ("classification", "collection"):
 		# these jobs made months of the Portfolio Quality Trend summary stale: rebuild them now rather
 		# than in the first report that reads them
-		from postloan_performance.services import portfolio_months
-
 		portfolio_months.refresh_missing()
 	progress(1.0, _("Done"))
 	summary = {"job": job, "day": day, "dates": dates, "seconds": round(time.monotonic() - started, 2)}
