@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from postloan_performance.engine import frames
 from postloan_performance.engine.delinquency import (
 	BUCKET_UPPER_DPD,
 	BUCKETS,
@@ -583,7 +584,7 @@ class _Errors:
 		frame["_order"] = frame["column"].map(self.order).fillna(len(self.order))
 		frame = frame.sort_values(["row", "_order"], kind="stable").drop(columns="_order")
 		frame["row"] = frame["row"].astype(int)
-		return frame.to_dict("records")
+		return frames.records(frame)
 
 
 def link_values(

@@ -461,7 +461,7 @@ def lead_time_days(
 	firsts = _require(first_npl, "first_npl", ("loan", "first_npl_on"))
 	firsts = firsts.assign(_first=_day(firsts["first_npl_on"]))
 	firsts = firsts[firsts["loan"].notna() & firsts["_first"].notna()].groupby("loan")["_first"].min()
-	frame = frame.assign(_first=frame["loan"].map(firsts))
+	frame = frame.join(firsts.rename("_first"), on="loan")
 	frame = frame[frame["_first"].notna() & (frame["_first"] >= frame["_raised"])]
 	days = (frame["_first"] - frame["_raised"]).dt.days.astype(float)
 	result = days.groupby(frame["_group"]).mean()

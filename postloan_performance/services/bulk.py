@@ -8,6 +8,8 @@ from collections import defaultdict
 import frappe
 from frappe.utils import now_datetime
 
+from postloan_performance.engine import frames
+
 INSERT_CHUNK_SIZE = 10_000  # rows per INSERT statement
 
 
@@ -25,8 +27,10 @@ def insert_many(
 	The statement ``frappe.db.bulk_insert`` sends, written directly on MariaDB: building it through
 	pypika costs several times the insert itself for wide rows (2,000 appraisals with their 6,000 KPI
 	lines: ~2.5 s of query building for ~0.5 s of inserting). Other databases go through bulk_insert.
+	Values may come from pandas: missing values (NaN, NaT, NA) are written as NULL, numpy scalars as
+	Python numbers.
 	"""
-	rows = [list(row) for row in rows]
+	rows = [frames.db_row(row) for row in rows]
 	if not rows:
 		return 0
 	if frappe.db.db_type != "mariadb":

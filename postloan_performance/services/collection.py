@@ -34,6 +34,7 @@ from frappe.utils import escape_html, getdate, nowdate
 
 from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import delinquency as engine
+from postloan_performance.engine import frames
 from postloan_performance.services import portfolio_months
 from postloan_performance.services import post_loan_ops as ops
 from postloan_performance.services.bulk import bulk_update
@@ -244,7 +245,7 @@ def rule_of(strategies: dict[str, dict], strategy: str | None, bucket: int) -> R
 
 
 def _frame(rows, columns: list[str]) -> pd.DataFrame:
-	return pd.DataFrame.from_records(list(rows), columns=columns)
+	return frames.from_rows(rows, columns)
 
 
 def _bucket_number(labels: pd.Series) -> np.ndarray:
@@ -741,7 +742,7 @@ def my_queue(employee: str, limit: int = 200, today: dt.date | None = None) -> l
 	)
 	if not rows:
 		return []
-	frame = pd.DataFrame.from_records([dict(r) for r in rows])
+	frame = frames.text_as_object(pd.DataFrame.from_records([dict(r) for r in rows]))
 	frame["bucket"] = frame["current_bucket"].where(
 		frame["current_bucket"].fillna("") != "", frame["entry_bucket"]
 	)
@@ -771,7 +772,7 @@ def my_queue(employee: str, limit: int = 200, today: dt.date | None = None) -> l
 		["priority", "overdue", "opened_on", "name"], ascending=[False, False, True, True]
 	)
 	out = []
-	for row in frame.head(int(limit) if limit else len(frame)).to_dict("records"):
+	for row in frames.records(frame.head(int(limit) if limit else len(frame))):
 		out.append(
 			{
 				"case": row["name"],

@@ -20,6 +20,7 @@ from frappe import _
 from frappe.utils import escape_html, getdate, now_datetime
 
 from postloan_performance.engine import delinquency as engine
+from postloan_performance.engine import frames
 from postloan_performance.services import portfolio_months
 from postloan_performance.services import post_loan_ops as ops
 
@@ -121,7 +122,7 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 		as_of,
 	)
 	columns = ["name", "dpd", "bucket", "proposed", "classification", "manual_classification", "product"]
-	frame = pd.DataFrame.from_records(list(rows), columns=columns)
+	frame = frames.from_rows(rows, columns)
 	if frame.empty:
 		progress(1.0)
 		return {"snapshots": 0, "updated": 0}

@@ -13,6 +13,7 @@ from frappe.utils import now_datetime
 from frappe.utils.nestedset import rebuild_tree
 
 from postloan_performance.datagen.generator import COLUMNS
+from postloan_performance.engine import frames
 from postloan_performance.engine.importing import SPECS
 from postloan_performance.services import portfolio_months
 
@@ -45,23 +46,6 @@ EMPLOYEE_COLUMNS = {
 	"tickets": ("agent",),
 	"customer_feedback": ("employee",),
 }
-
-
-def _clean(value):
-	if value is None:
-		return None
-	if isinstance(value, float) and pd.isna(value):
-		return None
-	if value is pd.NaT:
-		return None
-	if isinstance(value, pd.Timestamp):
-		return value.to_pydatetime()
-	try:
-		if pd.isna(value):
-			return None
-	except (TypeError, ValueError):
-		pass
-	return value
 
 
 def ensure_company(company: str, abbr: str) -> str:
@@ -153,7 +137,7 @@ def load_employees(employees: pd.DataFrame, company: str) -> dict[str, str]:
 def load_teams(ds, company: str, employee_of: dict[str, str]) -> None:
 	"""Create the team tree (parents first) with memberships; existing teams are left alone."""
 	members = ds.memberships.copy()
-	remaining = ds.teams.to_dict("records")
+	remaining = frames.records(ds.teams)
 	created = set(
 		frappe.get_all("PL Team", filters={"name": ("in", [t["team_name"] for t in remaining])}, pluck="name")
 	)
@@ -180,10 +164,10 @@ def load_teams(ds, company: str, employee_of: dict[str, str]) -> None:
 					"members": [
 						{
 							"employee": employee_of[r["employee_key"]],
-							"from_date": _clean(r["from_date"]),
-							"to_date": _clean(r["to_date"]),
+							"from_date": r["from_date"],
+							"to_date": r["to_date"],
 						}
-						for r in rows.to_dict("records")
+						for r in frames.records(rows)
 					],
 				}
 			).insert(ignore_permissions=True)
@@ -209,7 +193,7 @@ def load_post_loan(ds, company: str, employee_of: dict[str, str], chunk_size: in
 		columns = [c for c in columns if c in frame.columns]
 		fields = ["name", *columns, "creation", "modified", "owner", "modified_by", "docstatus"]
 		values = (
-			[_clean(v) for v in row] + [now, now, user, user, 0]
+			[*frames.db_row(row), now, now, user, user, 0]
 			for row in frame[["name", *columns]].itertuples(index=False, name=None)
 		)
 		frappe.db.bulk_insert(doctype, fields, values, ignore_duplicates=True, chunk_size=chunk_size)

@@ -30,7 +30,7 @@ from frappe import _
 from frappe.utils import escape_html, getdate, nowdate
 
 from postloan_performance.engine import assignment as assign_engine
-from postloan_performance.engine import importing
+from postloan_performance.engine import frames, importing
 from postloan_performance.engine import warning_rules as engine
 from postloan_performance.services import post_loan_ops as ops
 
@@ -90,7 +90,7 @@ def validate_rule(doc) -> None:
 
 
 def _frame(rows, columns: list[str]) -> pd.DataFrame:
-	return pd.DataFrame.from_records(list(rows), columns=columns)
+	return frames.from_rows(rows, columns)
 
 
 def read_variables(as_of: dt.date, used: set[str]) -> pd.DataFrame:

@@ -292,7 +292,7 @@ def _present(doctype: str, chunk: pd.DataFrame) -> np.ndarray:
 	"""Which rows of a chunk are already stored: by name, or (DocTypes with an external reference) by a
 	record that carries the same reference under another name. Case-insensitive, like the database."""
 	stored = {n.lower() for n in _stored(doctype, "name", chunk["name"].tolist(), size=len(chunk))}
-	present = chunk["name"].str.lower().isin(stored).to_numpy()
+	present = chunk["name"].str.lower().isin(stored).to_numpy(copy=True)  # written to below
 	if importing.SPECS[doctype].naming == "reference":
 		references = chunk["reference"].dropna()
 		references = references[references != ""].unique().tolist()

@@ -13,7 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from postloan_performance.engine import delinquency
+from postloan_performance.engine import delinquency, frames
 from postloan_performance.engine import propensity as engine
 from postloan_performance.services import post_loan_ops as ops
 from postloan_performance.services.bulk import bulk_update
@@ -44,7 +44,7 @@ def load_cases(statuses: tuple[str, ...]) -> pd.DataFrame:
 		) cases where `status` in %(statuses)s""",
 		{"statuses": statuses},
 	)
-	return pd.DataFrame.from_records(list(rows), columns=COLUMNS)
+	return frames.from_rows(rows, COLUMNS)
 
 
 def message(error: engine.PropensityError) -> str:

@@ -21,6 +21,8 @@ import pandas as pd
 
 import frappe
 
+from postloan_performance.engine import frames
+
 UNIT = "\x1f"  # between the values of a row
 RECORD = "\x1e"  # between rows
 NULL = "\x1d"  # stands for SQL NULL
@@ -47,10 +49,7 @@ def read_frame(
 		except TransportMismatch:
 			pass
 	rows = frappe.db.sql(sql, values) if values else frappe.db.sql(sql)
-	frame = pd.DataFrame.from_records(list(rows), columns=columns)
-	for column in numeric:
-		frame[column] = pd.to_numeric(frame[column]).astype(float)
-	return frame
+	return frames.from_rows(rows, columns, numeric)
 
 
 def _read_concatenated(sql: str, values: dict | None, columns: list[str], numeric: set[str]) -> pd.DataFrame:
@@ -72,7 +71,7 @@ def _read_concatenated(sql: str, values: dict | None, columns: list[str], numeri
 	groups = frappe.db.sql(wrapped, params)
 	expected_rows = sum(int(count) for count, _length, _text in groups)
 	if not expected_rows:
-		return _typed(pd.DataFrame({c: pd.Series(dtype=object) for c in columns}), numeric)
+		return _typed(frames.empty(columns), numeric)
 	for count, length, text in groups:
 		if text is None or len(text) != int(length) + int(count) - 1 or text.count(RECORD) != int(count) - 1:
 			raise TransportMismatch
@@ -97,10 +96,6 @@ def _read_concatenated(sql: str, values: dict | None, columns: list[str], numeri
 
 
 def _typed(frame: pd.DataFrame, numeric: set[str]) -> pd.DataFrame:
-	for column in frame.columns:
-		if column in numeric:
-			frame[column] = pd.to_numeric(frame[column]).astype(float)
-		else:
-			values = frame[column].astype(object)
-			frame[column] = values.where(values.notna(), None)
-	return frame
+	for column in numeric:
+		frame[column] = pd.to_numeric(frame[column]).astype(float)
+	return frames.text_as_object(frame, [c for c in frame.columns if c not in numeric])

@@ -17,6 +17,7 @@ import pandas as pd
 import frappe
 
 from postloan_performance.datagen import generate
+from postloan_performance.engine import frames
 from postloan_performance.services.demo_data import ensure_company, load_post_loan
 from postloan_performance.services.post_loan_ops import insert_rows
 from tests.integration.factories import COMPANY
@@ -142,7 +143,7 @@ def load(ds, prefix: str) -> dict[str, str]:
 				0,
 				0,
 			)
-			for t in ds.teams.to_dict("records")
+			for t in frames.records(ds.teams)
 		],
 	)
 	insert_rows(
@@ -158,7 +159,7 @@ def load(ds, prefix: str) -> dict[str, str]:
 				pd.Timestamp(m["from_date"]).date(),
 				None if pd.isna(m["to_date"]) else pd.Timestamp(m["to_date"]).date(),
 			)
-			for i, m in enumerate(ds.memberships.to_dict("records"))
+			for i, m in enumerate(frames.records(ds.memberships))
 		],
 	)
 	load_post_loan(ds, COMPANY, employee_of)

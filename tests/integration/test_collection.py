@@ -23,6 +23,7 @@ import frappe
 
 from postloan_performance import api
 from postloan_performance.datagen import LayerSpec, OrgSpec
+from postloan_performance.engine import frames
 from postloan_performance.services import collection, post_loan_ops
 from tests.integration import post_loan_ops_data as data
 
@@ -48,7 +49,15 @@ def loaded(dataset):
 
 def make_strategy(name: str, rules: list[dict], **values) -> str:
 	frappe.get_doc(
-		{"doctype": "PL Collection Strategy", "strategy_name": name, "enabled": 1, "rules": rules, **values}
+		# company "" (every company) unless given: None would take the site's default company
+		{
+			"doctype": "PL Collection Strategy",
+			"strategy_name": name,
+			"enabled": 1,
+			"company": "",
+			"rules": rules,
+			**values,
+		}
 	).insert()
 	return name
 
@@ -100,7 +109,7 @@ def members_by_team(ds, employee_of) -> dict:
 	"""team -> [(employee, from, to, is_lead)] from the generated memberships."""
 	leads = set(ds.employees.loc[ds.employees["is_lead"], "key"])
 	out = defaultdict(list)
-	for m in ds.memberships.to_dict("records"):
+	for m in frames.records(ds.memberships):
 		to = None if pd.isna(m["to_date"]) else pd.Timestamp(m["to_date"]).date()
 		out[m["team"]].append(
 			(

@@ -15,6 +15,7 @@ import pytest
 import frappe
 
 from postloan_performance import api
+from postloan_performance.engine import frames
 from postloan_performance.services import delinquency, post_loan_ops
 from tests.integration import post_loan_ops_data as data
 
@@ -101,7 +102,7 @@ def test_every_snapshot_is_bucketed_and_classified(loaded):
 	got = stored()
 	assert len(got) == len(ds.snapshots)
 	sme_differs = 0
-	for row in ds.snapshots.to_dict("records"):
+	for row in frames.records(ds.snapshots):
 		snap = got[row["name"]]
 		dpd = int(row["dpd"])
 		want = classify(dpd, products[row["loan"]])

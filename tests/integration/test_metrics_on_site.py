@@ -27,6 +27,7 @@ import frappe
 from frappe.utils import getdate
 
 from postloan_performance.datagen import generate
+from postloan_performance.engine import frames
 from postloan_performance.services.compute import (
 	EMPLOYEE,
 	PORTFOLIO,
@@ -173,12 +174,12 @@ class Reference:
 		self.parent = dict(zip(ds.teams["team_name"], ds.teams["parent_pl_team"], strict=True))
 		self.memberships = [
 			(m["team"], m["employee_key"], _date(m["from_date"]), _date(m["to_date"]))
-			for m in ds.memberships.to_dict("records")
+			for m in frames.records(ds.memberships)
 		]
 		self.loan_team = dict(zip(ds.loans["name"], ds.loans["managing_team"], strict=True))
 		self.snapshots = [
 			(s["loan"], _date(s["as_of_date"]), float(s["outstanding"]), s["classification"])
-			for s in ds.snapshots.to_dict("records")
+			for s in frames.records(ds.snapshots)
 		]
 		self.cases = {
 			c["name"]: frappe._dict(
@@ -190,7 +191,7 @@ class Reference:
 				status=c["status"],
 				entry=float(c["entry_overdue_amount"]),
 			)
-			for c in ds.cases.to_dict("records")
+			for c in frames.records(ds.cases)
 		}
 		self.actions = [
 			frappe._dict(
@@ -202,7 +203,7 @@ class Reference:
 				ptp_amount=float(a["ptp_amount"] or 0),
 				ptp_date=_date(a["ptp_date"]),
 			)
-			for a in ds.actions.to_dict("records")
+			for a in frames.records(ds.actions)
 		]
 		self.recoveries = [
 			frappe._dict(
@@ -212,14 +213,14 @@ class Reference:
 				amount=float(r["amount"]),
 				on=_date(r["received_on"]),
 			)
-			for r in ds.recoveries.to_dict("records")
+			for r in frames.records(ds.recoveries)
 		]
 		self.recoveries_of_case = defaultdict(list)
 		for r in self.recoveries:
 			self.recoveries_of_case[r.case].append(r)
 		self.alerts = [
 			frappe._dict(loan=a["loan"], on=_date(a["raised_on"]), officer=a["officer"], outcome=a["outcome"])
-			for a in ds.alerts.to_dict("records")
+			for a in frames.records(ds.alerts)
 		]
 		self.events = [
 			frappe._dict(
@@ -228,13 +229,13 @@ class Reference:
 				reported=_datetime(e["reported_on"]),
 				resolved=_datetime(e["resolved_on"]),
 			)
-			for e in ds.events.to_dict("records")
+			for e in frames.records(ds.events)
 		]
 		self.assessments = [
 			frappe._dict(
 				loan=a["loan"], author=a["author"], on=_date(a["report_date"]), rating=a["quality_rating"]
 			)
-			for a in ds.assessments.to_dict("records")
+			for a in frames.records(ds.assessments)
 		]
 		self.tickets = [
 			frappe._dict(
@@ -245,7 +246,7 @@ class Reference:
 				first_response=_datetime(t["first_response_on"]),
 				resolved=_datetime(t["resolved_on"]),
 			)
-			for t in ds.tickets.to_dict("records")
+			for t in frames.records(ds.tickets)
 		]
 		self.ticket_loan = {t.name: t.loan for t in self.tickets}
 		self.feedback = [
@@ -257,7 +258,7 @@ class Reference:
 				nps=f["nps"],
 				on=_date(f["given_on"]),
 			)
-			for f in ds.customer_feedback.to_dict("records")
+			for f in frames.records(ds.customer_feedback)
 		]
 		self.surveys = surveys or []
 
@@ -589,7 +590,7 @@ def _coverage(code, site: dict, ds) -> tuple[int, int]:
 
 
 def _insert_surveys(ds, cycle: str, employee_of: dict) -> list[dict]:
-	rows = ds.surveys.to_dict("records")
+	rows = frames.records(ds.surveys)
 	for row in rows:
 		frappe.get_doc(
 			{
@@ -782,6 +783,7 @@ def _collection_scheme(ds) -> dict:
 		).insert(ignore_permissions=True)
 	template = frappe.copy_doc(frappe.get_doc("PL KPI Template", "Collection - Default"))
 	template.template_name = COLLECTION_TEMPLATE
+	template.company = ""
 	template.is_default = template.is_standard = 0
 	template.set("items", [])
 	for kpi, weight, threshold, target, stretch in (

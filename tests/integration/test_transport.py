@@ -5,6 +5,7 @@ import pytest
 
 import frappe
 
+from postloan_performance.engine import frames
 from postloan_performance.services import transport
 from postloan_performance.services.transport import read_frame
 
@@ -20,11 +21,9 @@ COLUMNS = ("id", "loan", "collector", "amount", "day", "note")
 
 
 def plain(sql, values, columns, numeric=()):
+	"""The ordinary read, as read_frame does it when the concatenated one does not fit."""
 	rows = frappe.db.sql(sql, values) if values else frappe.db.sql(sql)
-	frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
-	for column in numeric:
-		frame[column] = pd.to_numeric(frame[column]).astype(float)
-	return frame
+	return frames.from_rows(rows, columns, numeric)
 
 
 def concatenated(sql, values, columns, numeric=()):
@@ -51,6 +50,10 @@ def test_awkward_values_come_back_as_the_plain_read_gives_them():
 	pd.testing.assert_frame_equal(
 		frame.sort_values("id").reset_index(drop=True), expected.sort_values("id").reset_index(drop=True)
 	)
+	# text columns are Python objects with None for NULL on every pandas major (pandas 3 would infer
+	# its str dtype with NaN, which is truthy and which the database driver refuses)
+	for column in ("loan", "collector", "note", "day"):
+		assert frame[column].dtype == object and expected[column].dtype == object
 	row = frame.set_index("id").loc[2]
 	assert row["loan"] == "" and row["note"] == ""  # empty text stays empty text
 	assert row["day"] is None and pd.isna(row["amount"])  # NULL stays missing

@@ -391,3 +391,14 @@ def test_bad_inputs_raise_coded_errors():
 		p.alert_outcomes(RECALL_ALERTS, (D(2025, 6, 30), D(2025, 4, 1)), "rule")
 	assert p.bucket_rank(["M0", "M6+", "", None, "M9"]).tolist()[:2] == [0.0, 6.0]
 	assert np.isnan(p.bucket_rank(["", None, "M9"])).all()
+
+
+def test_lead_time_days_when_no_loan_ever_became_npl():
+	# the report reads an empty first-NPL frame (dates as datetime64): mapping alerts onto an empty
+	# datetime Series fails on pandas 3 ("Cannot cast DatetimeArray to dtype float64")
+	rows = alerts([("L1", "R1", "O1", D(2025, 4, 10), "Confirmed")])
+	no_npl = pd.DataFrame(
+		{"loan": pd.Series(dtype=object), "first_npl_on": pd.Series(dtype="datetime64[ns]")}
+	)
+	result = p.lead_time_days(rows, no_npl, PERIOD, "rule")
+	assert result.empty and result.name == "lead_time_days"

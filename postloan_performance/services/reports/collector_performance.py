@@ -28,6 +28,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days
 
+from postloan_performance.engine import frames
 from postloan_performance.engine.metrics import (
 	CONTACT_ACTION_TYPES,
 	PTP_GRACE_DAYS,
@@ -265,7 +266,7 @@ def _rows(values: pd.DataFrame, start, end) -> list[dict]:
 	names = employee_names(values["collector"])
 	teams = _teams_of(list(values["collector"]), start, end)
 	rows = []
-	for record in values.to_dict("records"):
+	for record in frames.records(values):
 		rows.append(
 			{
 				"rank": int(record["rank"]),

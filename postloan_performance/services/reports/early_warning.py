@@ -19,7 +19,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days
 
-from postloan_performance.engine import portfolio
+from postloan_performance.engine import frames, portfolio
 from postloan_performance.engine.metrics import NPL_CLASSIFICATIONS, RECALL_LOOKBACK_DAYS
 from postloan_performance.services.metrics import _dates_as_datetime
 from postloan_performance.services.reports.common import (
@@ -93,9 +93,7 @@ def load_alerts(filters: dict, start: dt.date, end: dt.date, officers: set[str] 
 		where a.raised_on between %(first)s and %(end)s{"".join(f" and {c}" for c in conditions)}""",
 		values,
 	)
-	alerts = pd.DataFrame.from_records(
-		list(rows), columns=["loan", "rule", "officer", "raised_on", "outcome"]
-	)
+	alerts = frames.from_rows(rows, ["loan", "rule", "officer", "raised_on", "outcome"])
 	return _dates_as_datetime(alerts, ("raised_on",))
 
 
@@ -131,7 +129,7 @@ def load_first_npl(filters: dict, start: dt.date) -> pd.DataFrame:
 		group by x.loan""",
 		values,
 	)
-	first_npl = pd.DataFrame.from_records(list(rows), columns=["loan", "first_npl_on"])
+	first_npl = frames.from_rows(rows, ["loan", "first_npl_on"])
 	return _dates_as_datetime(first_npl, ("first_npl_on",))
 
 

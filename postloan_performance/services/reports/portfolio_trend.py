@@ -21,7 +21,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_months, get_first_day, get_last_day, getdate, today
 
-from postloan_performance.engine import portfolio
+from postloan_performance.engine import frames, portfolio
 from postloan_performance.services import portfolio_months
 from postloan_performance.services.reports.common import (
 	chart_number,
@@ -137,9 +137,7 @@ def snapshot_aggregates(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
 		group by s.as_of_date, s.bucket, s.classification""",
 		{**scope.values, "dates": tuple(dates)},
 	)
-	return pd.DataFrame.from_records(
-		list(rows), columns=["as_of_date", "bucket", "classification", "loans", "outstanding"]
-	)
+	return frames.from_rows(rows, ["as_of_date", "bucket", "classification", "loans", "outstanding"])
 
 
 def loan_buckets(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
@@ -150,7 +148,7 @@ def loan_buckets(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
 		where s.as_of_date in %(dates)s{scope.where()}""",
 		{**scope.values, "dates": tuple(dates)},
 	)
-	return pd.DataFrame.from_records(list(rows), columns=["loan", "as_of_date", "bucket"])
+	return frames.from_rows(rows, ["loan", "as_of_date", "bucket"])
 
 
 def active_cases(scope: LoanScope, first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -160,7 +158,7 @@ def active_cases(scope: LoanScope, first: dt.date, last: dt.date) -> pd.DataFram
 		where c.opened_on <= %(last)s and (c.closed_on is null or c.closed_on >= %(first)s){scope.where()}""",
 		{**scope.values, "first": first, "last": last},
 	)
-	return pd.DataFrame.from_records(list(rows), columns=["opened_on", "closed_on", "entry_overdue_amount"])
+	return frames.from_rows(rows, ["opened_on", "closed_on", "entry_overdue_amount"])
 
 
 def recoveries_by_day(scope: LoanScope, first: dt.date, last: dt.date) -> pd.DataFrame:
@@ -174,7 +172,7 @@ def recoveries_by_day(scope: LoanScope, first: dt.date, last: dt.date) -> pd.Dat
 		group by r.received_on""",
 		{**scope.values, "first": first, "last": last},
 	)
-	return pd.DataFrame.from_records(list(rows), columns=["received_on", "amount"])
+	return frames.from_rows(rows, ["received_on", "amount"])
 
 
 # ---------------------------------------------------------------------------------- from the summary
@@ -190,9 +188,7 @@ def summary_aggregates(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
 		group by p.month_end, p.bucket, p.classification""",
 		{**scope.values, "kind": portfolio_months.SNAPSHOT, "dates": tuple(dates)},
 	)
-	return pd.DataFrame.from_records(
-		list(rows), columns=["as_of_date", "bucket", "classification", "loans", "outstanding"]
-	)
+	return frames.from_rows(rows, ["as_of_date", "bucket", "classification", "loans", "outstanding"])
 
 
 def summary_moves(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
@@ -210,9 +206,7 @@ def summary_moves(scope: LoanScope, dates: list[dt.date]) -> pd.DataFrame:
 			"buckets": tuple(portfolio.BUCKETS),
 		},
 	)
-	return pd.DataFrame.from_records(
-		list(rows), columns=["as_of_date", "previous_date", "bucket_from", "bucket_to", "loans"]
-	)
+	return frames.from_rows(rows, ["as_of_date", "previous_date", "bucket_from", "bucket_to", "loans"])
 
 
 def summary_recovery(scope: LoanScope, months: list[dt.date]) -> pd.DataFrame:
@@ -224,7 +218,7 @@ def summary_recovery(scope: LoanScope, months: list[dt.date]) -> pd.DataFrame:
 		group by p.month""",
 		{**scope.values, "kind": portfolio_months.RECOVERY, "months": tuple(months)},
 	)
-	return pd.DataFrame.from_records(list(rows), columns=["month", "cases", "entry_overdue", "recovered"])
+	return frames.from_rows(rows, ["month", "cases", "entry_overdue", "recovered"])
 
 
 def _recovery_from_totals(totals: pd.DataFrame, months: list[tuple[dt.date, dt.date]]) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days
 
-from postloan_performance.engine import service_level
+from postloan_performance.engine import frames, service_level
 from postloan_performance.services.metrics import _dates_as_datetime
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
@@ -101,9 +101,7 @@ def load_tickets(filters: dict, start: dt.date, end: dt.date, agents: set[str] |
 		where t.opened_on >= %(start)s and t.opened_on < %(next_day)s{_where(conditions)}""",
 		values,
 	)
-	tickets = pd.DataFrame.from_records(
-		list(rows), columns=["agent", "channel", "opened_on", "first_response_on", "resolved_on"]
-	)
+	tickets = frames.from_rows(rows, ["agent", "channel", "opened_on", "first_response_on", "resolved_on"])
 	return _dates_as_datetime(tickets, ("opened_on", "first_response_on", "resolved_on"))
 
 
@@ -134,9 +132,7 @@ def load_feedback(filters: dict, start: dt.date, end: dt.date, agents: set[str] 
 		where f.given_on between %(start)s and %(end)s{_where(conditions)}""",
 		values,
 	)
-	feedback = pd.DataFrame.from_records(
-		list(rows), columns=["agent", "ticket", "channel", "given_on", "csat", "nps"]
-	)
+	feedback = frames.from_rows(rows, ["agent", "ticket", "channel", "given_on", "csat", "nps"])
 	return _dates_as_datetime(feedback, ("given_on",))
 
 
