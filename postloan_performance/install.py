@@ -219,6 +219,8 @@ def create_default_scheme():
 				"doctype": "PL KPI Template",
 				"template_name": template_name,
 				"layer": layer,
+				# for every company: "" rather than None, or Frappe fills in the user's default company
+				"company": "",
 				"is_default": 1,
 				"is_standard": 1,
 				"scheme_version": "1.0",

@@ -141,6 +141,7 @@ def validate_strategy(doc) -> None:
 	except assign_engine.AssignmentError as e:
 		frappe.throw(strategy_message(e), title=_("Invalid Collection Strategy"))
 	doc.product = (doc.product or "").strip() or None
+	doc.company = doc.company or None  # "" and NULL both mean every company; stored as NULL
 	if doc.enabled:
 		clash = frappe.db.get_value(
 			STRATEGY,

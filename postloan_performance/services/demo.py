@@ -360,6 +360,8 @@ def _make_user(email: str, first_name: str, last_name: str, roles: list[str], pa
 			frappe.db.delete("Has Role", {"parent": email, "parenttype": "User", "role": "System Manager"})
 			frappe.clear_cache(user=email)
 	update_password(email, password)
+	# the desk's company filters and new forms start on the demo company, not the site's default one
+	frappe.defaults.set_user_default("company", DEMO_COMPANY, email)
 	return email
 
 
@@ -1014,6 +1016,7 @@ def _delete_user(user: str):
 		("DocShare", "user"),
 		("User Permission", "user"),
 		("Notification Log", "for_user"),
+		("DefaultValue", "parent"),
 	):
 		frappe.db.delete(doctype, {column: user})
 	if frappe.db.exists("Notification Settings", user):

@@ -57,7 +57,7 @@ def _person_name(key: str) -> str:
 def _make_template() -> str:
 	if not frappe.db.exists("PL KPI Template", TEMPLATE):
 		tpl = frappe.copy_doc(frappe.get_doc("PL KPI Template", "Collection - Default"))
-		tpl.update({"template_name": TEMPLATE, "is_default": 0, "is_standard": 0, **WEIGHTS})
+		tpl.update({"template_name": TEMPLATE, "company": "", "is_default": 0, "is_standard": 0, **WEIGHTS})
 		tpl.set("criteria", [])
 		for criterion, weight in zip(CRITERIA, (30, 30, 40), strict=True):
 			tpl.append("criteria", {"criterion": criterion, "weight": weight})

@@ -39,6 +39,7 @@ def test_360_feedback_kpi_line_takes_the_feedback_score():
 			"doctype": "PL KPI Template",
 			"template_name": "_Test PL 360 Template",
 			"layer": "Collection",
+			"company": "",
 			"quantitative_weight": 100,
 			"qualitative_weight": 0,
 			"items": [

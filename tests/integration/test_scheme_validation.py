@@ -24,6 +24,7 @@ def template_doc(**overrides):
 		"doctype": "PL KPI Template",
 		"template_name": "_Test PL Template",
 		"layer": "Collection",
+		"company": "",
 		"quantitative_weight": 70,
 		"qualitative_weight": 30,
 		"items": [

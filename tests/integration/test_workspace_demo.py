@@ -204,6 +204,10 @@ def test_demo_make_figures_determinism_and_removal(no_commit):
 	assert counts["User"] == len(first["users"]) == 11
 	for row in first["users"]:  # demo users have their demo roles only
 		assert "System Manager" not in frappe.get_roles(row["user"]), row
+	# next to the site's own company (its setup wizard is done), demo users land on the demo company
+	assert frappe.defaults.get_global_default("company") not in (None, demo.DEMO_COMPANY)
+	for row in first["users"]:
+		assert frappe.defaults.get_user_default("company", row["user"]) == demo.DEMO_COMPANY, row
 	assert counts["PL Appeal"] == 4 and counts["PL Feedback"] > 3 * counts["PL Appraisal"]
 	appeals = dict(
 		frappe.get_all(

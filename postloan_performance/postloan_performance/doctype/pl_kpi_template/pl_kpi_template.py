@@ -22,6 +22,7 @@ def _sum_is_100(values) -> bool:
 
 class PLKPITemplate(Document):
 	def validate(self):
+		self.company = self.company or None  # blank: the template serves every company
 		if not self.grade_bands:
 			self.set("grade_bands", default_grade_bands())
 		self.validate_split()

@@ -1,0 +1,43 @@
+"""The app on a real ERPNext site: one whose setup wizard is done, with a default company."""
+
+import frappe
+
+from postloan_performance.install import LAYERS, default_template_name
+from postloan_performance.patches.v0_2 import company_neutral_default_templates
+
+
+def test_the_test_site_is_a_real_site():
+	# what the rest of this file proves is only worth something on a site like a user's
+	assert frappe.utils.cint(frappe.db.get_single_value("System Settings", "setup_complete"))
+	assert frappe.defaults.get_global_default("company")
+
+
+def test_default_templates_serve_every_company():
+	for layer in LAYERS:
+		name = default_template_name(layer)
+		assert frappe.db.exists("PL KPI Template", name)
+		assert frappe.db.get_value("PL KPI Template", name, "company") is None, name
+
+
+def test_a_blank_company_is_stored_as_null():
+	tpl = frappe.copy_doc(frappe.get_doc("PL KPI Template", default_template_name("Collection")))
+	tpl.update({"template_name": "_Test PL Blank Company", "company": "", "is_default": 0, "is_standard": 0})
+	tpl.insert()
+	assert frappe.db.get_value("PL KPI Template", tpl.name, "company") is None
+
+
+def test_patch_clears_the_company_of_untouched_default_templates_only():
+	company = frappe.defaults.get_global_default("company")
+	untouched, edited = default_template_name("Collection"), default_template_name("Management")
+	frappe.db.sql(
+		"update `tabPL KPI Template` set company = %s, modified = creation where name = %s",
+		(company, untouched),
+	)
+	frappe.db.sql(
+		"update `tabPL KPI Template` set company = %s, modified = date_add(creation, interval 1 day)"
+		" where name = %s",
+		(company, edited),
+	)
+	company_neutral_default_templates.execute()
+	assert frappe.db.get_value("PL KPI Template", untouched, "company") is None
+	assert frappe.db.get_value("PL KPI Template", edited, "company") == company  # an admin chose it
