@@ -20,6 +20,7 @@ add_to_apps_screen = [
 
 # Installation
 # ------------
+before_install = "postloan_performance.install.before_install"
 after_install = "postloan_performance.install.after_install"
 before_uninstall = "postloan_performance.install.before_uninstall"
 

@@ -5,6 +5,7 @@ stay; KPIs added by later versions come through patches.txt.
 """
 
 import frappe
+from frappe import _
 
 from postloan_performance.engine.scoring import DEFAULT_FORCED_SHARES, DEFAULT_GRADE_BANDS
 
@@ -161,8 +162,40 @@ DEFAULT_CRITERIA = (
 LAYERS = ("Management", "Collection", "Risk Control", "Customer Service")
 
 
+def before_install():
+	"""Make Frappe see this app's modules before it syncs them.
+
+	`frappe.init` reads the module map (app -> modules) from Redis. On a site used before this app was
+	added to the bench that map is stale: it lacks this app. `install-app` clears Redis but keeps the
+	map it already read, so it would sync none of the app's DocTypes, record the app as installed and
+	then fail when `after_install` creates the default KPIs (`No module named frappe.core.doctype.pl_kpi`).
+	Rebuilding the map from apps.txt here makes the first install complete."""
+	frappe.clear_cache()  # Redis, and what this process read from it (request cache)
+	frappe.setup_module_map()
+	if "postloan_performance" not in (frappe.local.app_modules or {}):
+		frappe.throw(
+			_(
+				"postloan_performance is not listed in sites/apps.txt of this bench: add it, then install again."
+			)
+		)
+
+
 def after_install():
-	create_default_scheme()
+	"""The default scheme; if it cannot be created, the app is not left recorded as installed."""
+	try:
+		create_default_scheme()
+	except Exception:
+		frappe.db.rollback()
+		from frappe.installer import remove_from_installed_apps
+
+		remove_from_installed_apps("postloan_performance")
+		frappe.db.delete("Installed Application", {"app_name": "postloan_performance"})
+		frappe.db.commit()
+		print(
+			"postloan_performance was not installed: creating its default scheme failed (see below). The"
+			" site does not list the app as installed; fix the cause, then run install-app again."
+		)
+		raise
 
 
 def before_uninstall():

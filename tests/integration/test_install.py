@@ -41,3 +41,23 @@ def test_patch_clears_the_company_of_untouched_default_templates_only():
 	company_neutral_default_templates.execute()
 	assert frappe.db.get_value("PL KPI Template", untouched, "company") is None
 	assert frappe.db.get_value("PL KPI Template", edited, "company") == company  # an admin chose it
+
+
+def test_install_sees_the_app_on_a_site_whose_module_map_predates_it():
+	"""A site used before the app reached the bench keeps a module map without it (Redis and the
+	process); install-app would then sync none of its DocTypes. before_install rebuilds the map."""
+	from postloan_performance import install
+
+	stale = {
+		app: modules for app, modules in frappe.local.app_modules.items() if app != "postloan_performance"
+	}
+	frappe.cache.set_value("app_modules", stale)
+	frappe.local.app_modules = dict(stale)
+	try:
+		install.before_install()
+		assert "postloan_performance" in frappe.local.app_modules["postloan_performance"]
+		assert frappe.local.module_app["postloan_performance"] == "postloan_performance"
+		assert frappe.cache.get_value("app_modules")["postloan_performance"]
+	finally:
+		frappe.cache.delete_value("app_modules")
+		frappe.setup_module_map()
