@@ -100,8 +100,9 @@ commands = [postloan_import]
 @click.option("--months", default=12, type=int, show_default=True, help="Months of snapshots (at least 12)")
 @click.option("--password", default=None, help="Password of the demo users (default: a new random one)")
 @click.option("--remove", is_flag=True, default=False, help="Remove the demo instead")
+@click.option("--if-missing", is_flag=True, default=False, help="Do nothing when the demo is already loaded")
 @pass_context
-def postloan_demo(context, seed=2026, n_loans=3000, months=12, password=None, remove=False):
+def postloan_demo(context, seed=2026, n_loans=3000, months=12, password=None, remove=False, if_missing=False):
 	"""Create (or --remove) a realistic demo: company "PL Demo Lender", teams in four layers, a year of
 	post-loan data, a trial cycle, two formal cycles and one in progress, demo users of each role."""
 	import frappe
@@ -115,6 +116,9 @@ def postloan_demo(context, seed=2026, n_loans=3000, months=12, password=None, re
 	try:
 		frappe.set_user("Administrator")
 		started = time.monotonic()
+		if if_missing and not remove and demo.demo_exists():
+			click.echo(f"The demo is already loaded on {site} (company {demo.DEMO_COMPANY}): nothing to do.")
+			return
 		try:
 			if remove:
 				result = demo.remove_demo()
