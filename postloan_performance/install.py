@@ -199,7 +199,12 @@ def after_install():
 
 
 def before_uninstall():
-	"""Roles and the workflow are not module records, so Frappe would leave them behind."""
+	"""Roles and the workflow are not module records, so Frappe would leave them behind; nor would it
+	remove the demo's company, employees and users, which live in ERPNext's tables."""
+	from postloan_performance.services import demo
+
+	if demo.demo_exists():
+		demo.remove_demo()
 	if frappe.db.exists("Workflow", "PL Appraisal Workflow"):
 		frappe.delete_doc("Workflow", "PL Appraisal Workflow", force=True, ignore_permissions=True)
 	for role in PL_ROLES:

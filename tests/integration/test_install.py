@@ -61,3 +61,17 @@ def test_install_sees_the_app_on_a_site_whose_module_map_predates_it():
 	finally:
 		frappe.cache.delete_value("app_modules")
 		frappe.setup_module_map()
+
+
+def test_a_demo_user_left_by_an_uninstall_gets_his_roles_back(monkeypatch):
+	"""Uninstalling removes the PL roles from every user; loading the demo again must give them back."""
+	from postloan_performance.services import demo
+
+	monkeypatch.setattr("frappe.core.doctype.user.user.update_gravatar", lambda *args, **kwargs: None)
+	email = "_test.returning@pldemo.example"
+	demo._make_user(email, "Test", "Returning", ["PL Performance Manager"], "Plp-Test-Returning-1!")
+	frappe.db.delete("Has Role", {"parent": email, "role": "PL Performance Manager"})
+	frappe.clear_cache(user=email)
+	assert "PL Performance Manager" not in frappe.get_roles(email)
+	demo._make_user(email, "Test", "Returning", ["PL Performance Manager"], "Plp-Test-Returning-1!")
+	assert "PL Performance Manager" in frappe.get_roles(email)
