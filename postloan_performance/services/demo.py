@@ -214,11 +214,14 @@ def require_system_manager() -> None:
 
 
 def demo_exists() -> bool:
+	"""Anything of a demo on the site: its teams or loans, or its employees (left, e.g., by an uninstall
+	of an earlier version, which kept them); `remove_demo` takes all of it away."""
 	return bool(
 		frappe.db.exists("Company", DEMO_COMPANY)
 		and (
 			frappe.db.exists("PL Team", {"company": DEMO_COMPANY})
 			or frappe.db.exists("PL Loan", {"company": DEMO_COMPANY})
+			or frappe.db.exists("Employee", {"company": DEMO_COMPANY})
 		)
 	)
 
