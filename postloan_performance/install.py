@@ -211,6 +211,17 @@ def before_uninstall():
 		if frappe.db.exists("Role", role):
 			frappe.db.delete("Has Role", {"role": role})
 			frappe.delete_doc("Role", role, force=True, ignore_permissions=True)
+	# the audit trail, assignments and notifications about the app's documents: Frappe drops the
+	# DocTypes' tables but keeps these rows, which would point at documents that no longer exist
+	pl = ("like", "PL %")
+	for doctype, column in (
+		("Version", "ref_doctype"),
+		("Comment", "reference_doctype"),
+		("ToDo", "reference_type"),
+		("Notification Log", "document_type"),
+		("DocShare", "share_doctype"),
+	):
+		frappe.db.delete(doctype, {column: pl})
 
 
 def create_default_scheme():
