@@ -451,11 +451,25 @@ def test_large_files_are_enqueued(world, officer, tmp_path, monkeypatch):
 # --- permissions -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["executive", "ada", "manager"])
-def test_users_without_the_officer_role_are_refused(world, no_commit, tmp_path, who):
+@pytest.mark.parametrize("who", ["executive", "ada", "lena"])
+def test_users_who_may_not_load_data_are_refused(world, no_commit, tmp_path, who):
 	frappe.set_user(world.users[who])
 	with pytest.raises(frappe.PermissionError):
 		api.import_post_loan_data("PL Loan Snapshot", "/private/files/anything.csv")
+
+
+def test_the_scheme_owner_may_load_data(world, no_commit, tmp_path):
+	"""Officers and the scheme owner (PL Performance Manager) load data: one rule (permissions.py)."""
+	frappe.set_user(world.users.manager)
+	content = pd.DataFrame(loan_rows(world, 1)).to_csv(index=False).encode()
+	file_doc = frappe.get_doc(
+		{"doctype": "File", "file_name": f"{P}-owner.csv", "is_private": 1, "content": content}
+	)
+	file_doc.insert()
+	try:
+		assert api.import_post_loan_data("PL Loan", file_doc.file_url)["inserted"] == 1
+	finally:
+		os.remove(file_doc.get_full_path())
 
 
 def test_a_file_the_user_cannot_read_is_refused(world, no_commit, tmp_path):
