@@ -304,3 +304,27 @@ def test_rest_refuses_the_wizard_to_an_appraisee(world, rest):
 	assert response.status_code == 403
 	officer = rest(world.users.officer)
 	assert officer.get(f"/api/resource/{DOCTYPE}").status_code == 200
+
+
+def test_a_file_that_cannot_be_read_is_refused_with_its_reason(world, officer):
+	doc = new_import(
+		"PL Loan", content="loan_no,customer\n\x81\xff\x81\xff,x\n".encode("latin-1"), name="odd.csv"
+	)
+	status = api.check_data_import(doc.name)
+	assert status["status"] == "Refused"
+	assert "neither UTF-8 nor GB18030" in status["error_message"]
+	workbook = new_import("PL Loan", content=_xlsx({"About": ["x"]}), name="book.xlsx", sheet="Loans")
+	assert api.data_import_sheets(workbook.name) == ["About"]
+	status = api.check_data_import(workbook.name)
+	assert (status["status"], status["error_message"]) == (
+		"Refused",
+		f"The workbook {P}-book.xlsx has no sheet Loans; its sheets are: About",
+	)
+
+
+def _xlsx(sheets: dict[str, list]) -> bytes:
+	buffer = io.BytesIO()
+	with pd.ExcelWriter(buffer) as writer:
+		for name, values in sheets.items():
+			pd.DataFrame({"note": values}).to_excel(writer, sheet_name=name, index=False)
+	return buffer.getvalue()

@@ -156,6 +156,9 @@ function pl_import_render(frm) {
 			${frm.doc.rejected_file ? `<a class="btn btn-default btn-sm pl-import-rejected" href="${encodeURI(frm.doc.rejected_file)}" target="_blank">${__("Download the Rejected Rows (CSV)")}</a>` : ""}
 		</div>`;
 	}
+	if (!problems && frm.doc.error_message && ["Refused", "Failed"].includes(frm.doc.status)) {
+		problems_html += `<p class="text-danger pl-import-error">${frappe.utils.escape_html(frm.doc.error_message)}</p>`;
+	}
 	frm.get_field("problems_html").$wrapper.html(problems_html);
 
 	const rows = pl_import_json(frm.doc.preview) || [];
