@@ -3,7 +3,7 @@
 import frappe
 from frappe import _
 
-from postloan_performance.permissions import require_roles
+from postloan_performance.permissions import require_data_import, require_roles
 
 COMPUTE_ROLES = ("PL Performance Manager", "System Manager")
 
@@ -25,12 +25,22 @@ def compute_appraisal(appraisal: str) -> dict:
 
 
 @frappe.whitelist()
-def import_post_loan_data(doctype: str, file_url: str, dry_run: bool = False) -> dict:
+def import_post_loan_data(
+	doctype: str,
+	file_url: str,
+	dry_run: bool = False,
+	date_order: str | None = None,
+	sheet: str | None = None,
+) -> dict:
 	"""Bulk-load a CSV/XLSX File (public or private) into one of the post-loan data DocTypes.
 
-	Every row is validated first; a file with any bad row is refused whole (the message lists each bad
-	row with its number and reason) and nothing is written. Files over 100,000 rows run as a background
-	job (the answer then says ``queued``). Re-loading a file inserts nothing new.
+	Every row is validated first; a file with any problem in its header or rows is refused whole (the
+	message counts the problems, summarises them per column and lists each bad row with its number and
+	reason) and nothing is written. Links may be given by the keys the lender has (staff number, e-mail,
+	loan number, case number). Files over 100,000 rows run as a background job (the answer then says
+	``queued``). Re-loading a file inserts nothing new. ``date_order``: Year-Month-Day, Day-Month-Year or
+	Month-Day-Year (blank: PL Post-Loan Settings); ``sheet``: the workbook's sheet (blank: the first).
+	The desk's wizard for the same is a PL Data Import.
 	"""
 	from postloan_performance.services import postloan_data
 
@@ -41,31 +51,67 @@ def import_post_loan_data(doctype: str, file_url: str, dry_run: bool = False) ->
 				", ".join(_(d) for d in postloan_data.POST_LOAN_DOCTYPES),
 			)
 		)
-	frappe.has_permission(doctype, "import", throw=True)
-	frappe.has_permission(doctype, "create", throw=True)
-	path = _readable_file_path(file_url)
-	if postloan_data.count_data_rows(path) > postloan_data.LARGE_FILE_ROWS:
-		return postloan_data.enqueue_import(doctype, path, dry_run=dry_run)
-	return postloan_data.import_file(doctype, path, dry_run=dry_run)
-
-
-def _readable_file_path(file_url: str) -> str:
-	"""The local path of a File the session user may read, found by its file_url."""
-	from postloan_performance.services.postloan_data import resolve_path
-
-	names = frappe.get_all("File", filters={"file_url": file_url, "is_folder": 0}, pluck="name")
-	if not names:
-		frappe.throw(
-			_("File {0} was not found.").format(frappe.utils.escape_html(file_url)), frappe.DoesNotExistError
+	require_data_import()
+	path = postloan_data.readable_file_path(file_url)
+	if postloan_data.count_data_rows(path, sheet) > postloan_data.LARGE_FILE_ROWS:
+		return postloan_data.enqueue_import(
+			doctype, path, dry_run=dry_run, date_order=date_order, sheet=sheet
 		)
-	for name in names:
-		file_doc = frappe.get_doc("File", name)
-		if file_doc.has_permission("read"):
-			return resolve_path(file_doc.get_full_path())
-	frappe.throw(
-		_("You are not allowed to read the file {0}.").format(frappe.utils.escape_html(file_url)),
-		frappe.PermissionError,
-	)
+	return postloan_data.import_file(doctype, path, dry_run=dry_run, date_order=date_order, sheet=sheet)
+
+
+# ---------------------------------------------------------------- data import wizard (PL Data Import)
+def _data_import(name: str, ptype: str = "write"):
+	require_data_import()
+	doc = frappe.get_doc("PL Data Import", name)
+	doc.check_permission(ptype)
+	return doc
+
+
+@frappe.whitelist(methods=["POST"])
+def check_data_import(data_import: str) -> dict:
+	"""Check a PL Data Import's file without writing (a dry run): counts new / already present / rejected,
+	the first rows as they will be stored, or every problem with the rejected rows as a CSV."""
+	from postloan_performance.services import data_import as service
+
+	return service.check(_data_import(data_import))
+
+
+@frappe.whitelist(methods=["POST"])
+def start_data_import(data_import: str) -> dict:
+	"""Import a checked PL Data Import's file (in the background when it is large)."""
+	from postloan_performance.services import data_import as service
+
+	return service.start(_data_import(data_import))
+
+
+@frappe.whitelist()
+def data_import_status(data_import: str) -> dict:
+	"""Status, counts and progress of a PL Data Import."""
+	from postloan_performance.services import data_import as service
+
+	return service.status(_data_import(data_import, "read"))
+
+
+@frappe.whitelist()
+def data_import_sheets(data_import: str) -> list[str]:
+	"""The sheets of a PL Data Import's workbook (none for a CSV)."""
+	from postloan_performance.services import data_import as service
+
+	return service.sheets(_data_import(data_import, "read"))
+
+
+@frappe.whitelist()
+def download_import_template(doctype: str, file_format: str = "xlsx", date_order: str | None = None) -> None:
+	"""A template for a post-loan data type: English and Chinese headers and one example row (CSV or XLSX;
+	the workbook also lists every column with what it accepts)."""
+	from postloan_performance.services import data_import as service
+
+	require_data_import()
+	file_name, content = service.template(doctype, file_format, date_order)
+	frappe.response["filename"] = file_name
+	frappe.response["filecontent"] = content
+	frappe.response["type"] = "binary"
 
 
 # ---------------------------------------------------------------- review cycle steps

@@ -1,4 +1,4 @@
-"""Bench commands of the app: ``bench --site S postloan-import DOCTYPE FILE [--dry-run]``."""
+"""Bench commands of the app: ``bench --site S postloan-import DOCTYPE FILE [--dry-run] [--rejected-csv OUT]``."""
 
 import os
 import sys
@@ -26,8 +26,29 @@ def _locate(file_path: str) -> str:
 @click.argument("file_path")
 @click.option("--dry-run", is_flag=True, default=False, help="Validate and count, write nothing")
 @click.option("--errors-csv", default=None, help="Also write every problem to this CSV file")
+@click.option(
+	"--rejected-csv",
+	default=None,
+	help="Also write the rejected rows as read, with their problems, to this CSV",
+)
+@click.option(
+	"--date-order",
+	default=None,
+	type=click.Choice(["Year-Month-Day", "Day-Month-Year", "Month-Day-Year"]),
+	help="How dates with the year last are read (default: PL Post-Loan Settings)",
+)
+@click.option("--sheet", default=None, help="The sheet of a workbook to load (default: the first)")
 @pass_context
-def postloan_import(context, doctype, file_path, dry_run=False, errors_csv=None):
+def postloan_import(
+	context,
+	doctype,
+	file_path,
+	dry_run=False,
+	errors_csv=None,
+	rejected_csv=None,
+	date_order=None,
+	sheet=None,
+):
 	"""Bulk-load a CSV/XLSX file into a post-loan data DocType (e.g. "PL Loan Snapshot").
 
 	Every row is validated first; if any row is bad, the problems are printed and nothing is written.
@@ -35,7 +56,14 @@ def postloan_import(context, doctype, file_path, dry_run=False, errors_csv=None)
 	"""
 	import frappe
 
-	from postloan_performance.services.postloan_data import PostLoanImportError, format_errors, import_file
+	from postloan_performance.services.postloan_data import (
+		PostLoanImportError,
+		format_errors,
+		import_file,
+	)
+	from postloan_performance.services.postloan_data import (
+		rejected_csv as rejected_rows_csv,
+	)
 
 	site = get_site(context)
 	path = _locate(file_path)
@@ -49,7 +77,15 @@ def postloan_import(context, doctype, file_path, dry_run=False, errors_csv=None)
 			click.echo(f"\r{done:,} / {total:,} rows", nl=False)
 
 		try:
-			result = import_file(doctype, path, dry_run=dry_run, publish_progress=False, on_progress=progress)
+			result = import_file(
+				doctype,
+				path,
+				dry_run=dry_run,
+				publish_progress=False,
+				on_progress=progress,
+				date_order=date_order,
+				sheet=sheet,
+			)
 		except PostLoanImportError as e:
 			frappe.db.rollback()
 			click.secho(frappe.utils.strip_html(str(e).split("<br>")[0]), fg="red", err=True)
@@ -58,6 +94,10 @@ def postloan_import(context, doctype, file_path, dry_run=False, errors_csv=None)
 			if errors_csv:
 				_write_errors(errors_csv, e.errors)
 				click.echo(f"{len(e.errors)} problems written to {errors_csv}", err=True)
+			if rejected_csv:
+				with open(rejected_csv, "wb") as f:
+					f.write(rejected_rows_csv(e.checked))
+				click.echo(f"{e.checked.rejected_rows} rejected rows written to {rejected_csv}", err=True)
 			exit_code = 1
 		except Exception as e:
 			frappe.db.rollback()

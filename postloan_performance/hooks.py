@@ -52,6 +52,7 @@ permission_query_conditions = {
 	"PL Feedback": "postloan_performance.permissions.feedback_query",
 	"PL Appeal": "postloan_performance.permissions.appeal_query",
 	"PL Satisfaction Survey": "postloan_performance.permissions.survey_query",
+	"PL Data Import": "postloan_performance.permissions.data_import_query",
 }
 
 has_permission = {
@@ -59,6 +60,7 @@ has_permission = {
 	"PL Feedback": "postloan_performance.permissions.feedback_has_permission",
 	"PL Appeal": "postloan_performance.permissions.appeal_has_permission",
 	"PL Satisfaction Survey": "postloan_performance.permissions.survey_has_permission",
+	"PL Data Import": "postloan_performance.permissions.data_import_has_permission",
 }
 
 # Stored Scheme Effect Evaluation values (PL Metric Value) do not keep a review cycle from being deleted;

@@ -13,6 +13,9 @@ paths apply the same rules:
   own appeals; his own surveys.
 - 360 feedback: a reviewer sees only the feedback he wrote; nobody but the scheme owner sees who
   rated whom, and the appraisee only sees aggregates on his appraisal.
+- PL Data Import (the data loading wizard and its history): post-loan officers, the scheme owner (PL
+  Performance Manager) and System Managers see every import; each changes only his own (a System
+  Manager any); everybody else sees none. The same roles may load post-loan data files at all.
 """
 
 import frappe
@@ -188,6 +191,43 @@ def survey_has_permission(doc, ptype: str | None = None, user: str | None = None
 	if ptype == "create":
 		return None  # PL Satisfaction Survey.validate refuses answers in someone else's name
 	return doc.get("respondent_user") == user
+
+
+# ---------------------------------------------------------------- PL Data Import
+DATA_IMPORT_ROLES = ("PL Post-Loan Officer", "PL Performance Manager", "System Manager")
+READ_PTYPES = (None, "read", "report", "export", "print", "email", "select")
+
+
+def may_import_data(user: str | None = None) -> bool:
+	"""Whether the user may load post-loan data files (wizard, API, history)."""
+	user = _user(user)
+	return user == "Administrator" or bool(roles_of(user) & set(DATA_IMPORT_ROLES))
+
+
+def require_data_import(user: str | None = None) -> None:
+	if not may_import_data(user):
+		frappe.throw(
+			frappe._("Only post-loan officers and the scheme owner may load post-loan data."),
+			frappe.PermissionError,
+		)
+
+
+def data_import_query(user: str | None = None, doctype: str | None = None) -> str:
+	"""Row rule of PL Data Import lists: every import for those who may import, none for anybody else."""
+	return "" if may_import_data(user) else "1=0"
+
+
+def data_import_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
+	"""Row rule of a PL Data Import: read by those who may import; changed by its owner or a System
+	Manager."""
+	user = _user(user)
+	if not may_import_data(user):
+		return False
+	if ptype in READ_PTYPES or ptype == "create":
+		return None
+	if user == "Administrator" or "System Manager" in roles_of(user) or doc.get("owner") in (None, user):
+		return None
+	return False
 
 
 def require_roles(*roles: str) -> None:

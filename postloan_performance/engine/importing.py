@@ -15,7 +15,14 @@ problems (unknown, missing or repeated columns) are reported on row 1. The Frapp
 ``unknown_column``, ``missing_column``, ``duplicate_column`` (row 1), ``required``, ``too_long``,
 ``invalid_characters`` (``<``/``>`` in a name), ``not_a_date``, ``not_a_number``, ``not_an_integer``,
 ``negative``, ``not_positive``, ``out_of_range``, ``future_date``, ``invalid_option``, ``unknown_link``,
-``date_order``, ``exceeds``, ``required_if``, ``required_one_of``, ``duplicate_in_file``.
+``ambiguous_link`` (a value that is a key of several records), ``date_order``, ``exceeds``, ``required_if``,
+``required_one_of``, ``duplicate_in_file``.
+
+Headers match a column by field name, by label (the Frappe layer passes the English and Chinese labels as
+``aliases``) or by a bilingual "label / 标签", case-, width- and space-insensitively; a ``name``/``id``
+column is the natural key (loan_no, case_no, reference). Link values are the linked record's name or
+another key of it (:data:`LINK_KEYS`: an employee's staff number, e-mail or user ID, a loan number, a case
+number), resolved through a :class:`LinkIndex` the Frappe layer builds with one query per target.
 
 Names are deterministic so that re-loading a file finds the rows it loaded before: a loan is named by
 ``loan_no``, a case by ``case_no``, a snapshot ``{loan}-{as_of_date:%Y-%m-%d}`` (the DocType's
@@ -31,6 +38,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
+import unicodedata
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -53,16 +62,30 @@ __all__ = [
 	"BUCKET_UPPER_DPD",
 	"CLASSIFICATIONS",
 	"CLASSIFICATION_UPPER_DPD",
+	"DATE_ORDERS",
 	"DOCTYPES",
+	"EXAMPLES",
+	"LINK_HEADER_KEYS",
+	"LINK_KEYS",
 	"MAX_TEXT_LENGTH",
+	"NAME_HEADERS",
 	"SPECS",
+	"LinkIndex",
 	"Number",
 	"Spec",
 	"bucket_for_dpd",
 	"classification_for_dpd",
 	"document_names",
+	"example_row",
+	"format_date_text",
 	"hash_name",
+	"link_header_keys",
 	"link_values",
+	"map_headers",
+	"natural_key_column",
+	"problem_summary",
+	"rejected_rows",
+	"row_count",
 	"validate_frame",
 	"validate_record",
 ]
@@ -190,7 +213,8 @@ SPECS: dict[str, Spec] = {
 			),
 			naming="loan_no",
 			key=("loan_no",),
-			required=("loan_no", "customer", "company", "disbursed_on", "principal"),
+			# customer is read by no metric, report or job: optional in files
+			required=("loan_no", "company", "disbursed_on", "principal"),
 			dates=("disbursed_on", "maturity_date", "last_appraisal_date"),
 			not_future=("disbursed_on", "last_appraisal_date"),
 			numbers={
@@ -338,7 +362,8 @@ SPECS: dict[str, Spec] = {
 			columns=("reference", "loan", "event_type", "handler", "reported_on", "resolved_on"),
 			naming="reference",
 			key=("loan", "event_type", "reported_on"),
-			required=("event_type", "reported_on"),
+			# event_type is read by no metric, report or job: optional in files
+			required=("reported_on",),
 			datetimes=("reported_on", "resolved_on"),
 			not_future=("reported_on", "resolved_on"),
 			links={"loan": "PL Loan", "handler": "Employee"},
@@ -413,6 +438,203 @@ SPECS: dict[str, Spec] = {
 DOCTYPES: tuple[str, ...] = tuple(SPECS)
 
 
+# --- keys the lender has -----------------------------------------------------------------------------
+
+# Besides its document name, a linked record may be given by these fields (the keys the lender's own
+# systems carry): a collector by staff number, company e-mail or user ID, a loan by its loan number, a
+# case by its case number, a ticket by its id in the service system. A value that is some record's name
+# is that record; otherwise it must match exactly one record through the other keys.
+LINK_KEYS: dict[str, tuple[str, ...]] = {
+	"Employee": ("employee_number", "company_email", "user_id"),
+	"PL Loan": ("loan_no",),
+	"PL Collection Case": ("case_no",),
+	"PL Service Ticket": ("reference",),
+}
+# A file column named after the linked record's number (a snapshot file's "loan_no") is that link column,
+# where only one column links to that DocType.
+LINK_HEADER_KEYS: dict[str, str] = {"PL Loan": "loan_no", "PL Collection Case": "case_no"}
+# Headers that mean "this record's own id": the natural key column, where the DocType has one.
+NAME_HEADERS = ("name", "id")
+DATE_ORDERS = ("ymd", "dmy", "mdy")
+
+
+def natural_key_column(doctype: str) -> str | None:
+	"""The column a file's ``name``/``id`` column stands for: loan_no, case_no or reference (snapshots
+	have no single-column key)."""
+	naming = SPECS[doctype].naming
+	return naming if naming in ("loan_no", "case_no", "reference") else None
+
+
+def link_header_keys(doctype: str) -> dict[str, str]:
+	"""{key field of a linked DocType: link column} for the link columns that may be headed by the linked
+	record's number (see :data:`LINK_HEADER_KEYS`)."""
+	spec = SPECS[doctype]
+	targets = list(spec.links.values())
+	return {
+		LINK_HEADER_KEYS[target]: column
+		for column, target in spec.links.items()
+		if target in LINK_HEADER_KEYS and targets.count(target) == 1 and column != LINK_HEADER_KEYS[target]
+	}
+
+
+class LinkIndex:
+	"""The stored records of one link target, found by name or by any of its keys (case-insensitively).
+
+	Built from candidate rows ``(key, name, rank)``: rank 0 when ``key`` is the record's name, 1 for the
+	other keys (:data:`LINK_KEYS`). A value resolves to a record when its best-ranked candidates are all
+	that one record; several records there make it ambiguous.
+	"""
+
+	def __init__(self, rows: Iterable):
+		frame = pd.DataFrame(list(rows), columns=["key", "name", "rank"], dtype=object)
+		frame = frame[frame["key"].notna() & frame["name"].notna()]
+		frame["folded"] = frame["key"].astype(str).str.strip().str.lower()
+		frame = frame[frame["folded"] != ""]
+		frame["rank"] = frame["rank"].astype(int)
+		frame = frame[frame["rank"] == frame.groupby("folded")["rank"].transform("min")]
+		frame = frame.drop_duplicates(["folded", "name"])
+		counts = frame["folded"].map(frame["folded"].value_counts())
+		single = frame[counts == 1]
+		self.unique: dict[str, str] = dict(zip(single["folded"], single["name"], strict=True))
+		several = frame[counts > 1].sort_values("name")
+		self.ambiguous: dict[str, list[str]] = {
+			key: list(group["name"]) for key, group in several.groupby("folded", sort=False)
+		}
+
+	@classmethod
+	def of_names(cls, names: Iterable[str]) -> LinkIndex:
+		return cls((name, name, 0) for name in names)
+
+	def resolve(self, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+		"""``(names, ambiguous)`` of stripped text values: the record's name (NaN when there is none or
+		several) and, where several match, the list of their names (NaN elsewhere)."""
+		distinct = pd.Series(pd.unique(text.to_numpy(object)), dtype=object)
+		folded = distinct.str.lower()
+		names = pd.Series(folded.map(self.unique).to_numpy(object), index=distinct.to_numpy(object))
+		several = pd.Series(folded.map(self.ambiguous).to_numpy(object), index=distinct.to_numpy(object))
+		return text.map(names), text.map(several)
+
+
+# An example row per DocType for the templates (dates year first; the loader formats them for the date
+# order chosen). Employee columns show a staff number, an e-mail or a user ID: any key is accepted.
+EXAMPLES: dict[str, dict[str, str]] = {
+	"PL Loan": {
+		"loan_no": "LN-2026-000001",
+		"customer": "C-000001",
+		"product": "Consumer",
+		"branch": "Head Office",
+		"disbursed_on": "2026-01-15",
+		"principal": "100,000.00",
+		"maturity_date": "2029-01-15",
+		"collateral_value": "150,000.00",
+		"status": "Active",
+	},
+	"PL Loan Snapshot": {
+		"loan": "LN-2026-000001",
+		"as_of_date": "2026-03-31",
+		"outstanding": "95,000.00",
+		"overdue_amount": "1,200.00",
+		"dpd": "12",
+	},
+	"PL Collection Case": {
+		"case_no": "CS-2026-000001",
+		"loan": "LN-2026-000001",
+		"collector": "E0001",
+		"status": "Open",
+		"opened_on": "2026-03-05",
+		"entry_bucket": "M1",
+		"entry_overdue_amount": "1,200.00",
+	},
+	"PL Collection Action": {
+		"reference": "ACT-000001",
+		"collection_case": "CS-2026-000001",
+		"collector": "collector@lender.example",
+		"action_type": "Call",
+		"action_on": "2026-03-06 10:30:00",
+		"contact_result": "Right Party",
+		"outcome": "Promised to pay",
+		"ptp_amount": "1,200.00",
+		"ptp_date": "2026-03-15",
+	},
+	"PL Recovery": {
+		"reference": "RCV-000001",
+		"loan": "LN-2026-000001",
+		"collection_case": "CS-2026-000001",
+		"collector": "E0001",
+		"amount": "1,200.00",
+		"received_on": "2026-03-14",
+	},
+	"PL Risk Alert": {
+		"reference": "ALR-000001",
+		"loan": "LN-2026-000001",
+		"rule": "First overdue",
+		"severity": "Medium",
+		"raised_on": "2026-03-02",
+		"officer": "E0002",
+		"outcome": "Pending",
+	},
+	"PL Risk Event": {
+		"reference": "EVT-000001",
+		"loan": "LN-2026-000001",
+		"event_type": "Job loss",
+		"handler": "E0002",
+		"reported_on": "2026-03-03 09:00:00",
+		"resolved_on": "2026-03-04 17:00:00",
+	},
+	"PL Risk Assessment": {
+		"reference": "RA-000001",
+		"loan": "LN-2026-000001",
+		"author": "E0002",
+		"report_date": "2026-03-10",
+		"quality_rating": "4",
+		"reviewer": "E0003",
+	},
+	"PL Service Ticket": {
+		"reference": "TK-000001",
+		"customer": "C-000001",
+		"loan": "LN-2026-000001",
+		"channel": "Phone",
+		"agent": "E0004",
+		"status": "Resolved",
+		"opened_on": "2026-03-08 14:00:00",
+		"first_response_on": "2026-03-08 14:05:00",
+		"resolved_on": "2026-03-09 11:00:00",
+	},
+	"PL Customer Feedback": {
+		"reference": "FB-000001",
+		"customer": "C-000001",
+		"employee": "E0004",
+		"ticket": "TK-000001",
+		"csat": "5",
+		"nps": "9",
+		"given_on": "2026-03-09",
+	},
+}
+
+
+def example_row(doctype: str, date_order: str = "ymd", company: str | None = None) -> dict[str, str]:
+	"""The template's example row: every column of the DocType, dates written in ``date_order``."""
+	spec = SPECS[doctype]
+	values = dict(EXAMPLES[doctype])
+	if "company" in spec.columns and company:
+		values["company"] = company
+	for column in (*spec.dates, *spec.datetimes):
+		if values.get(column):
+			values[column] = format_date_text(values[column], date_order)
+	return {column: values.get(column, "") for column in spec.columns}
+
+
+def format_date_text(value: str, date_order: str) -> str:
+	"""An ISO date or datetime written in ``date_order`` (31-03-2026, 03-31-2026; ymd: unchanged)."""
+	day, _sep, time = value.partition(" ")
+	year, month, dom = day.split("-")
+	if date_order == "dmy":
+		day = f"{dom}-{month}-{year}"
+	elif date_order == "mdy":
+		day = f"{month}-{dom}-{year}"
+	return f"{day} {time}" if time else day
+
+
 # --- parsing helpers (whole columns) -----------------------------------------------------------------
 
 _DATE_PREFIX = r"^(\d{4})[/.年](\d{1,2})[/.月](\d{1,2})日?"
@@ -425,10 +647,12 @@ def _text(series: pd.Series) -> pd.Series:
 	return s.fillna("").astype(object)
 
 
-def _parse_datetimes(text: pd.Series) -> pd.Series:
+def _parse_datetimes(text: pd.Series, date_order: str = "ymd") -> pd.Series:
 	"""ISO dates/datetimes (also 2026/1/5, 2026.1.5, 2026年1月5日; a timezone suffix keeps the wall time).
 
-	The fast ISO parse covers normal files; only the values it refuses go through the slower fallbacks.
+	``date_order`` "dmy" also reads 31-03-2026 (31/3/2026, 31.03.2026), "mdy" 03-31-2026; year-first
+	values are read in every order. The fast ISO parse covers normal files; only the values it refuses
+	go through the slower fallbacks.
 	"""
 	blank = text == ""
 	with warnings.catch_warnings():
@@ -445,10 +669,11 @@ def _parse_datetimes(text: pd.Series) -> pd.Series:
 		parsed = parsed.dt.tz_localize(None)
 	missed = parsed.isna() & ~blank
 	if missed.any():
-		normalized = (
-			text[missed]
-			.str.replace(_DATE_PREFIX, r"\1-\2-\3", regex=True)
-			.str.replace(_TZ_SUFFIX, r"\1", regex=True)
+		normalized = text[missed]
+		if date_order in _YEAR_LAST:
+			normalized = normalized.str.replace(_YEAR_LAST_PREFIX, _YEAR_LAST[date_order], regex=True)
+		normalized = normalized.str.replace(_DATE_PREFIX, r"\1-\2-\3", regex=True).str.replace(
+			_TZ_SUFFIX, r"\1", regex=True
 		)
 		for fmt in ("ISO8601", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"):
 			again = pd.to_datetime(normalized, format=fmt, errors="coerce")
@@ -461,14 +686,28 @@ def _parse_datetimes(text: pd.Series) -> pd.Series:
 	return parsed
 
 
+# a day or month first, the year last: 31-03-2026, 3/31/2026, 31.3.2026 (then an optional time)
+_YEAR_LAST_PREFIX = r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})(?=$|[ T])"
+_YEAR_LAST = {"dmy": r"\3-\2-\1", "mdy": r"\3-\1-\2"}
+# 1,234,567.89 / 1 234 567.89: separators between groups of three digits only ("1,5" is not a number)
+_GROUPED_NUMBER = r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?|[+-]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?"
+_CURRENCY = r"^[¥￥$]\s*|\s*元$"
+
+
 def _parse_numbers(text: pd.Series) -> pd.Series:
-	"""Numbers; thousands separators ("1,234.50") are accepted, infinities are not numbers."""
+	"""Numbers; thousands separators ("1,234.50", "1 234.50") and a leading ¥ are accepted, infinities
+	are not numbers."""
 	filled = text != ""
 	values = pd.to_numeric(text.where(filled), errors="coerce").astype(float)
 	missed = values.isna() & filled
 	if missed.any():
-		cleaned = text[missed].str.replace(r"[,\s\u00a0]", "", regex=True)
-		values[missed] = pd.to_numeric(cleaned, errors="coerce").astype(float)
+		candidates = text[missed].str.replace(_CURRENCY, "", regex=True)
+		grouped = candidates.str.fullmatch(_GROUPED_NUMBER).fillna(False).astype(bool)
+		cleaned = candidates[grouped].str.replace(r"[,\s\u00a0\u202f]", "", regex=True)
+		ungrouped = candidates[~grouped & ~candidates.str.contains(r"[,\s]", regex=True)]
+		for part in (cleaned, ungrouped):
+			if len(part):
+				values[part.index] = pd.to_numeric(part, errors="coerce").astype(float)
 	return values.where(np.isfinite(values.to_numpy(float)))
 
 
@@ -481,7 +720,10 @@ def _canonical(text: pd.Series, names: Iterable[str]) -> pd.Series:
 
 
 def _normalize_header(name: Any) -> str:
-	return str(name).strip().lower().replace(" ", "_").replace("-", "_")
+	"""A header as compared: Unicode-normalised (full-width letters), case-folded, without spaces,
+	underscores, hyphens or a required-column mark (``As Of Date`` = ``as_of_date`` = ``AS-OF-DATE*``)."""
+	text = unicodedata.normalize("NFKC", str(name)).casefold()
+	return re.sub(r"[\s_\-*]+", "", text)
 
 
 def _date_text(values: pd.Series, with_time: bool) -> pd.Series:
@@ -594,63 +836,112 @@ def link_values(
 	spec = SPECS[doctype]
 	mapping, _problems = _map_headers(spec, df.columns, aliases)
 	found: dict[str, set[str]] = {}
-	for source, column in mapping.items():
+	for position, column in mapping.items():
 		target = spec.links.get(column)
 		if target:
-			values = set(_text(df[source]).unique()) - {""}
+			values = set(_text(df.iloc[:, position]).unique()) - {""}
 			found.setdefault(target, set()).update(values)
 	return found
 
 
-def _map_headers(spec: Spec, headers, aliases: Mapping[str, str] | None):
-	"""{file header: fieldname} and a list of (code, header/fieldname) problems."""
+def _header_lookup(spec: Spec, aliases: Mapping[str, str] | None) -> dict[str, str]:
+	"""{normalised header: fieldname}: fieldnames first, then the aliases (labels), then the linked
+	records' number fields (a snapshot file's ``loan_no`` is its ``loan``)."""
 	lookup = {_normalize_header(c): c for c in spec.columns}
 	for alias, fieldname in (aliases or {}).items():
 		if fieldname in spec.columns:
 			lookup.setdefault(_normalize_header(alias), fieldname)
-	mapping: dict[Any, str] = {}
+	for key, column in link_header_keys(spec.doctype).items():
+		lookup.setdefault(_normalize_header(key), column)
+	return lookup
+
+
+def _header_field(header: Any, lookup: Mapping[str, str]) -> str | None:
+	"""The fieldname of a header; a bilingual header ("Loan No / 贷款编号") when all its parts agree."""
+	fieldname = lookup.get(_normalize_header(header))
+	if fieldname is None and re.search(r"[/|]", str(header)):
+		parts = [_normalize_header(p) for p in re.split(r"[/|]", str(header))]
+		found = {lookup.get(p) for p in parts if p}
+		if len(found) == 1:
+			fieldname = found.pop()
+	return fieldname
+
+
+def _is_blank_header(header: Any) -> bool:
+	return str(header).strip() == "" or str(header).startswith("Unnamed:")
+
+
+def _map_headers(spec: Spec, headers, aliases: Mapping[str, str] | None):
+	"""({column position: fieldname}, [(code, fieldname or header, header)]) for a file's headers.
+
+	A ``name``/``id`` header stands for the natural key column (:func:`natural_key_column`) when no other
+	header does. Headers without a name (a trailing separator) are left to the row checks.
+	"""
+	lookup = _header_lookup(spec, aliases)
+	headers = list(headers)
+	fields = [_header_field(h, lookup) for h in headers]
+	natural = natural_key_column(spec.doctype)
+	if natural and natural not in fields:
+		for position, header in enumerate(headers):
+			if fields[position] is None and _normalize_header(header) in NAME_HEADERS:
+				fields[position] = natural
+				break
+	mapping: dict[int, str] = {}
 	problems: list[tuple[str, str, str]] = []
-	seen: dict[str, Any] = {}
-	for header in headers:
-		fieldname = lookup.get(_normalize_header(header))
+	seen: set[str] = set()
+	for position, (header, fieldname) in enumerate(zip(headers, fields, strict=True)):
 		if fieldname is None:
-			if str(header).strip() == "" or str(header).startswith("Unnamed:"):
-				continue  # an empty header column (trailing separator) is checked with the values
-			problems.append(("unknown_column", str(header), str(header)))
+			if not _is_blank_header(header):
+				problems.append(("unknown_column", str(header), str(header)))
 		elif fieldname in seen:
 			problems.append(("duplicate_column", fieldname, str(header)))
 		else:
-			seen[fieldname] = header
-			mapping[header] = fieldname
+			seen.add(fieldname)
+			mapping[position] = fieldname
 	for column in spec.required:
 		if column not in seen:
 			problems.append(("missing_column", column, column))
 	return mapping, problems
 
 
+def map_headers(doctype: str, headers, aliases: Mapping[str, str] | None = None) -> dict[int, str]:
+	"""{column position: fieldname} of the headers that name a column of ``doctype``."""
+	return _map_headers(SPECS[doctype], headers, aliases)[0]
+
+
 def validate_frame(
 	doctype: str,
 	df: pd.DataFrame,
-	known_links: Mapping[str, Iterable[str]] | None,
+	known_links: Mapping[str, Iterable[str] | LinkIndex] | None,
 	today: dt.date | None = None,
 	*,
 	aliases: Mapping[str, str] | None = None,
 	defaults: Mapping[str, str] | None = None,
 	first_row: int = 2,
+	date_order: str = "ymd",
 ) -> tuple[pd.DataFrame, list[dict]]:
 	"""Check every row of a raw frame (strings, as read from a file) against ``doctype``'s rules.
 
-	``known_links`` maps a link target DocType to the names that exist (``None``: skip link checks, e.g.
-	for a document Frappe already link-checks); link values are matched case-insensitively and replaced
-	by the stored name. ``aliases`` maps extra headers (e.g. field labels) to fieldnames; ``defaults``
-	fills blank cells (a Select field's default). ``first_row`` is the sheet row of ``df``'s first row.
+	``known_links`` maps a link target DocType to a :class:`LinkIndex` of its records or to the names that
+	exist (``None``: skip link checks, e.g. for a document Frappe already link-checks); link values are
+	matched case-insensitively, by name or by the target's other keys, and replaced by the stored name.
+	``aliases`` maps extra headers (e.g. field labels) to fieldnames; ``defaults`` fills blank cells (a
+	Select field's default). ``first_row`` is the sheet row of ``df``'s first row. ``date_order`` ("ymd",
+	"dmy", "mdy") says how dates whose year comes last are read.
+
+	Headers and rows are checked in one pass: with header problems (row 1) the rows are still checked,
+	except that a missing required column is reported once, not on every row, and values under an
+	unknown header are not checked.
 
 	Returns ``(clean, errors)``: ``clean`` has a ``name`` column and every spec column typed (dates and
 	datetimes as ``datetime64``, numbers as float, text as object with None for blank), indexed by
-	position in ``df``; wholly blank rows are dropped. ``errors`` is sorted by row and column.
+	position in ``df``; wholly blank rows are dropped (``len(clean)`` is the file's row count).
+	``errors`` is sorted by row and column.
 	"""
 	if doctype not in SPECS:
 		raise KeyError(doctype)
+	if date_order not in DATE_ORDERS:
+		raise ValueError(f"date_order must be one of {DATE_ORDERS}, not {date_order!r}")
 	spec = SPECS[doctype]
 	today = today or dt.date.today()
 	order = {c: i for i, c in enumerate(spec.columns)}
@@ -661,26 +952,29 @@ def validate_frame(
 	errors = _Errors(rows_all[:0], pd.DataFrame(), order)
 	for code, column, value in problems:
 		errors.header(column, code, value)
-	if problems:
-		return pd.DataFrame(columns=["name", *spec.columns]), errors.records()
+	missing = {column for code, column, _value in problems if code == "missing_column"}
 
 	raw = pd.DataFrame(
-		{fieldname: _text(df[header]) for header, fieldname in mapping.items()}, index=df.index
+		{fieldname: _text(df.iloc[:, position]) for position, fieldname in mapping.items()}, index=df.index
 	)
 	for column in spec.columns:
 		if column not in raw:
 			raw[column] = ""
 	raw = raw[list(spec.columns)]
-	# columns without a header (e.g. a trailing separator): values there are refused, not dropped
-	unnamed = {header: _text(df[header]) for header in df.columns if header not in mapping}
+	# columns without a header (e.g. a trailing separator): values there are refused, not dropped; values
+	# under an unknown or repeated header make a row count, the header problem says the rest
+	others = {
+		position: _text(df.iloc[:, position]) for position in range(df.shape[1]) if position not in mapping
+	}
+	unnamed = [values for position, values in others.items() if _is_blank_header(df.columns[position])]
 	keep = (raw != "").any(axis=1)
-	for values in unnamed.values():
+	for values in others.values():
 		keep |= values != ""
 	keep = keep.to_numpy()
 	raw = raw[keep]
 	rows = rows_all[keep]
 	errors.rows, errors.raw = rows, raw
-	for values in unnamed.values():
+	for values in unnamed:
 		values = values[keep]
 		errors.add(values != "", "", "unknown_column", values=values)
 
@@ -692,7 +986,8 @@ def validate_frame(
 	clean = pd.DataFrame(index=raw.index)
 
 	for column in spec.required:
-		errors.add(blank[column], column, "required")
+		if column not in missing:  # a missing column is reported once, on the header
+			errors.add(blank[column], column, "required")
 
 	for column in spec.text_columns:
 		too_long = text[column].str.len() > MAX_TEXT_LENGTH
@@ -701,9 +996,9 @@ def validate_frame(
 	# dates and datetimes
 	today_ts = pd.Timestamp(today)
 	for column in (*spec.dates, *spec.datetimes):
-		parsed = _parse_datetimes(text[column])
+		parsed = _parse_datetimes(text[column], date_order)
 		bad = parsed.isna() & ~blank[column]
-		errors.add(bad, column, "not_a_date")
+		errors.add(bad, column, "not_a_date", {"order": date_order} if date_order != "ymd" else None)
 		if column in spec.dates:
 			parsed = parsed.dt.normalize()
 		if column in spec.not_future:
@@ -737,8 +1032,20 @@ def validate_frame(
 	# links (case-insensitive; stored as the linked record's name)
 	if known_links is not None:
 		for column, target in spec.links.items():
-			canonical = _canonical(text[column], known_links.get(target) or ())
-			errors.add(canonical.isna() & ~blank[column], column, "unknown_link", {"doctype": target})
+			index = known_links.get(target) or ()
+			if not isinstance(index, LinkIndex):
+				index = LinkIndex.of_names(index)
+			canonical, several = index.resolve(text[column])
+			ambiguous = several.notna().to_numpy()
+			errors.add(
+				ambiguous,
+				column,
+				"ambiguous_link",
+				details=[{"doctype": target, "names": list(n)} for n in several[ambiguous]],
+			)
+			errors.add(
+				canonical.isna() & ~blank[column] & ~ambiguous, column, "unknown_link", {"doctype": target}
+			)
 			text[column] = canonical.where(canonical.notna(), text[column])
 
 	for column in spec.text_columns:
@@ -801,6 +1108,73 @@ def validate_frame(
 		errors.add(mask, spec.key[0], "duplicate_in_file", details=_first_rows(first[mask]), values=shown)
 
 	return clean, errors.records()
+
+
+def row_count(errors: list[dict]) -> int:
+	"""Data rows with at least one problem (header problems are on row 1, no data row)."""
+	return len({e["row"] for e in errors if e["row"] != 1})
+
+
+def problem_summary(errors: list[dict], first_rows: int = 5) -> list[dict]:
+	"""One entry per column and problem: ``{"column", "code", "count", "rows", "value", "detail"}`` with
+	the first ``first_rows`` row numbers and the first value, header problems first, then by count."""
+	if not errors:
+		return []
+	frame = pd.DataFrame(
+		{
+			"column": [e["column"] for e in errors],
+			"code": [e["code"] for e in errors],
+			"row": [e["row"] for e in errors],
+			"position": np.arange(len(errors)),
+		}
+	)
+	summary = []
+	for (column, code), group in frame.groupby(["column", "code"], sort=False):
+		first = errors[int(group["position"].iloc[0])]
+		summary.append(
+			{
+				"column": column,
+				"code": code,
+				"count": len(group),
+				"rows": group["row"].head(first_rows).astype(int).tolist(),
+				"value": first.get("value"),
+				"detail": first.get("detail") or {},
+			}
+		)
+	summary.sort(key=lambda s: (s["rows"][0] != 1, -s["count"], s["rows"][0]))
+	return summary
+
+
+def rejected_rows(
+	df: pd.DataFrame,
+	errors: list[dict],
+	reasons: list[str],
+	*,
+	first_row: int = 2,
+	row_label: str = "Row",
+	reason_label: str = "Problems",
+) -> pd.DataFrame:
+	"""The rows of a raw frame that have problems, as read (every column), with the sheet row first and
+	the problems last (``reasons``: one text per error, joined with "; "). Header problems come first, on a
+	line of their own (row 1). Fix the values, delete the two added columns and load the file again."""
+	by_row: dict[int, list[str]] = {}
+	for error, reason in zip(errors, reasons, strict=True):
+		by_row.setdefault(int(error["row"]), []).append(reason)
+	headers = [str(h) for h in df.columns]
+	positions = [r - first_row for r in sorted(by_row) if r >= first_row and 0 <= r - first_row < len(df)]
+	body = df.iloc[positions].astype(object)
+	body.columns = range(len(headers))
+	out = (
+		pd.DataFrame(body.to_numpy(object), columns=headers)
+		if len(positions)
+		else pd.DataFrame(columns=headers, dtype=object)
+	)
+	out.insert(0, row_label, [p + first_row for p in positions])
+	out[reason_label] = ["; ".join(by_row[p + first_row]) for p in positions]
+	if 1 in by_row:
+		header_line = [[1, *([""] * len(headers)), "; ".join(by_row[1])]]
+		out = pd.concat([pd.DataFrame(header_line, columns=out.columns), out], ignore_index=True)
+	return out
 
 
 def _first_rows(first: pd.Series) -> list[dict]:
