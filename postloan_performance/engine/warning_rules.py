@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import pandas as pd
 
-from postloan_performance.engine import EngineError
+from postloan_performance.engine import expressions
 from postloan_performance.engine.delinquency import BUCKET_UPPER_DPD, bucket_index
 
 __all__ = [
@@ -99,13 +99,15 @@ _ALLOWED_NODES = (
 	ast.boolop,
 )
 _ALLOWED_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
-MAX_LENGTH = 1000
+MAX_LENGTH = expressions.MAX_SOURCE
 
 
-class WarningRuleError(EngineError):
+class WarningRuleError(expressions.ExpressionError):
 	"""codes: ``empty``, ``too_long``, ``syntax`` (message), ``construct`` (node), ``function`` (name),
 	``unknown`` (names), ``no_variable``, ``membership`` (``in`` needs a list of constants on the right),
-	``evaluation`` (message: the condition fails on sample values, e.g. text compared with a number)."""
+	``evaluation`` (message: the condition fails on sample values, e.g. text compared with a number), and
+	the other limits of ``engine.expressions`` (``too_many_nodes``, ``too_deep``, ``power``,
+	``text_too_long``, ``text_operation``, ``steps``, ``timeout``)."""
 
 
 def parse_condition(expression: str) -> set[str]:
@@ -113,12 +115,10 @@ def parse_condition(expression: str) -> set[str]:
 	text = (expression or "").strip()
 	if not text:
 		raise WarningRuleError("empty")
-	if len(text) > MAX_LENGTH:
-		raise WarningRuleError("too_long", max=MAX_LENGTH)
 	try:
-		tree = ast.parse(text, mode="eval")
-	except SyntaxError as exc:
-		raise WarningRuleError("syntax", message=exc.msg or "")
+		tree = expressions.check_source(text)
+	except expressions.ExpressionError as exc:
+		raise WarningRuleError(exc.code, **exc.details) from None
 	used: set[str] = set()
 	unknown: set[str] = set()
 	for node in ast.walk(tree):
@@ -264,6 +264,8 @@ def helpers(n: int) -> dict[str, Callable]:
 		return np.abs(np.asarray(value, dtype=float))
 
 	def pl_round(value, digits=0):
+		if abs(int(digits)) > expressions.MAX_EXPONENT:
+			raise WarningRuleError("power", max=expressions.MAX_EXPONENT)
 		return np.round(np.asarray(value, dtype=float), int(digits))
 
 	return {
@@ -280,8 +282,21 @@ def helpers(n: int) -> dict[str, Callable]:
 	}
 
 
-def _python_eval(code: str, names: dict) -> object:
-	return eval(code, {"__builtins__": {}}, names)  # only for tests and checks; the site uses safe_eval
+def bounded_evaluator(time_limit: float = expressions.REQUEST_TIME_LIMIT) -> Callable[[str, dict], object]:
+	"""An evaluator of vectorised code: ``engine.expressions`` with the ``pl_*`` helpers as its only
+	functions, bounded in steps, text size and ``time_limit`` seconds."""
+
+	def run(code: str, names: dict) -> object:
+		functions = {k: v for k, v in names.items() if k.startswith("pl_") and callable(v)}
+		values = {k: v for k, v in names.items() if k not in functions}
+		try:
+			return expressions.evaluate(ast.parse(code, mode="eval"), values, functions, time_limit)
+		except expressions.ExpressionError as exc:
+			if isinstance(exc, WarningRuleError):
+				raise
+			raise WarningRuleError(exc.code, **exc.details) from None
+
+	return run
 
 
 def evaluate(
@@ -289,8 +304,8 @@ def evaluate(
 	variables: pd.DataFrame | Mapping[str, np.ndarray],
 	evaluator: Callable[[str, dict], object] | None = None,
 ) -> np.ndarray:
-	"""Boolean array: where the condition holds. ``evaluator(code, names)`` runs the vectorised code
-	(the site passes ``frappe.safe_eval``); without one, plain ``eval`` with no builtins."""
+	"""Boolean array: where the condition holds. ``evaluator(code, names)`` runs the vectorised code;
+	without one, the bounded evaluator of ``engine.expressions`` with the request time limit."""
 	parse_condition(expression)
 	code = vectorize(expression)
 	if isinstance(variables, pd.DataFrame):
@@ -301,7 +316,7 @@ def evaluate(
 		n = len(next(iter(columns.values()))) if columns else 0
 	names = {**columns, **helpers(n)}
 	with np.errstate(all="ignore"):
-		result = (evaluator or _python_eval)(code, names)
+		result = (evaluator or bounded_evaluator())(code, names)
 	return np.broadcast_to(np.asarray(result, dtype=bool), (n,)).copy()
 
 

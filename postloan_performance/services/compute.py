@@ -17,7 +17,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt, getdate, now_datetime
 
-from postloan_performance.engine.formula import parse_formula
+from postloan_performance.engine.formula import evaluate_formula, parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services.appraisal import apply_scores, load_ratings, qualitative_from_ratings
 from postloan_performance.services.bulk import bulk_update, insert_versions
@@ -194,6 +194,15 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 	}
 
 
+def expression_time_limit() -> float:
+	"""Seconds one formula or warning rule may take: 2 in a web request, 60 in a background job."""
+	from postloan_performance.engine import expressions
+
+	if getattr(frappe.local, "request", None) is not None:
+		return expressions.REQUEST_TIME_LIMIT
+	return expressions.JOB_TIME_LIMIT
+
+
 def _metric_codes(kpi) -> set[str]:
 	if kpi.method == "Built-in" and kpi.builtin_metric:
 		return {kpi.builtin_metric}
@@ -222,10 +231,7 @@ def _actual_for(kpi, kind, subject, values, data_dates, script_values, qualitati
 		scope = {code: _number(values[(code, kind)].get(subject)) for code in codes}
 		if any(v is None for v in scope.values()):
 			return None, max(data_dates[(c, kind)] for c in codes)
-		try:
-			value = frappe.safe_eval(kpi.formula, None, scope)
-		except ZeroDivisionError:
-			value = None
+		value = evaluate_formula(kpi.formula, scope, expression_time_limit())
 		return _number(value), max(data_dates[(c, kind)] for c in codes)
 	if kpi.method == "Server Script":
 		return _number(script_values.get(kpi.name, {}).get(subject)), window.end

@@ -33,6 +33,7 @@ from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import frames, importing
 from postloan_performance.engine import warning_rules as engine
 from postloan_performance.services import post_loan_ops as ops
+from postloan_performance.services.messages import expression_limit_message
 
 RULE = "PL Warning Rule"
 ALERT = "PL Risk Alert"
@@ -42,8 +43,11 @@ OFFICER_ROLES = ("PL Post-Loan Officer", "System Manager")
 
 
 def safe_eval(code: str, names: dict):
-	"""The site's evaluator of a vectorised condition: ``frappe.safe_eval`` with the columns as locals."""
-	return frappe.safe_eval(code, None, names)
+	"""The site's evaluator of a vectorised condition: the bounded evaluator of ``engine.expressions``
+	(2 s in a web request, 60 s in the daily job)."""
+	from postloan_performance.services.compute import expression_time_limit
+
+	return engine.bounded_evaluator(expression_time_limit())(code, names)
 
 
 def rule_message(error: engine.WarningRuleError) -> str:
@@ -71,6 +75,9 @@ def rule_message(error: engine.WarningRuleError) -> str:
 			escape_html(str(d.get("message") or ""))
 		),
 	}
+	limit = expression_limit_message(error)
+	if limit:
+		return limit
 	message = messages.get(error.code)
 	return message() if message else _("Invalid condition ({0}).").format(error.code)
 

@@ -31,3 +31,29 @@ def engine_error_message(error: EngineError, context: str = "") -> str:
 
 def throw_engine_error(error: EngineError, context: str = "", title: str | None = None):
 	frappe.throw(engine_error_message(error, context), title=title or _("Invalid Value"))
+
+
+def expression_limit_message(error: EngineError) -> str | None:
+	"""The translated message for a limit of ``engine.expressions`` (formulas and warning rules), or None
+	when ``error`` is about something else."""
+	d = error.details
+	messages = {
+		"too_long": lambda: _("The expression is longer than {0} characters.").format(d.get("max")),
+		"too_many_nodes": lambda: _("The expression has more than {0} parts; write it shorter.").format(
+			d.get("max")
+		),
+		"too_deep": lambda: _("The expression is nested more than {0} levels deep.").format(d.get("max")),
+		"power": lambda: _(
+			"'**' needs a constant exponent of at most {0} and cannot be nested (round takes at most {0} digits)."
+		).format(d.get("max")),
+		"text_too_long": lambda: _("Text in the expression may not be longer than {0} characters.").format(
+			d.get("max")
+		),
+		"text_operation": lambda: _("Text can only be joined with '+', repeated with '*' or compared."),
+		"steps": lambda: _("The expression takes more than {0} steps to evaluate.").format(d.get("max")),
+		"timeout": lambda: _("The expression took longer than {0} seconds to evaluate.").format(
+			d.get("seconds")
+		),
+	}
+	message = messages.get(error.code)
+	return message() if message else None

@@ -7,6 +7,7 @@ from frappe.model.document import Document
 
 from postloan_performance.engine.formula import FormulaError, parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS, PORTFOLIO_METRICS
+from postloan_performance.services.messages import expression_limit_message
 
 QUANTITATIVE_METHODS = ("Built-in", "Formula", "Server Script")
 
@@ -85,5 +86,6 @@ def parse_formula_or_throw(formula: str) -> str:
 			"unknown": _("Unknown names in the formula: {0}. Use built-in metric codes.").format(e.detail),
 			"no_metric": _("The formula must use at least one built-in metric code."),
 		}
-		frappe.throw(messages.get(e.code, str(e)), title=_("Invalid Formula"))
+		message = messages.get(e.code) or expression_limit_message(e) or str(e)
+		frappe.throw(message, title=_("Invalid Formula"))
 	return formula.strip()
