@@ -345,6 +345,65 @@ def _notify_requests(cycle, per_user: dict[str, int], languages: dict[str, str |
 		notify(users, subject, "PL Review Cycle", cycle.name)
 
 
+# ---------------------------------------------------------------- giving feedback
+def expected_relationship(appraisal, reviewer: str) -> str | None:
+	"""The relationship the org chart gives ``reviewer`` to the appraisee of ``appraisal`` (a row with
+	employee, pl_team, review_cycle), by the rules of :func:`request_feedback`; None when there is none."""
+	if reviewer == appraisal.employee:
+		return "Self"
+	org = _Organisation(get_cycle(appraisal.review_cycle))
+	manager = org.manager_of(appraisal.pl_team, appraisal.employee)
+	if reviewer == manager:
+		return "Manager"
+	subordinates = org.subordinates.get(appraisal.employee, set()) - {appraisal.employee}
+	if reviewer in subordinates:
+		return "Subordinate"
+	if reviewer in org.members.get(appraisal.pl_team, set()) - {appraisal.employee, manager}:
+		return "Peer"
+	return None
+
+
+def check_feedback_request(doc) -> None:
+	"""PL Feedback.validate: feedback is only ever given on a request made by :func:`request_feedback`.
+
+	The document must be that request (a new PL Feedback is refused), still for the same appraisal,
+	reviewer and relationship; its cycle must accept feedback (Open or Scoring); and the relationship must
+	still be the one the org chart gives the reviewer."""
+	stored = None
+	if not doc.is_new():
+		stored = frappe.db.get_value(
+			"PL Feedback", doc.name, ["appraisal", "reviewer", "relationship", "docstatus"], as_dict=True
+		)
+	if (
+		not stored
+		or stored.appraisal != doc.appraisal
+		or stored.reviewer != doc.reviewer
+		or stored.relationship != doc.relationship
+	):
+		frappe.throw(
+			_("Feedback can only be given on a feedback request sent to you; open it from your ToDo list."),
+			frappe.PermissionError,
+			title=_("No Feedback Request"),
+		)
+	appraisal = frappe.db.get_value(
+		"PL Appraisal", doc.appraisal, ["employee", "pl_team", "review_cycle"], as_dict=True
+	)
+	status = frappe.db.get_value("PL Review Cycle", appraisal.review_cycle, "status")
+	if status not in REQUEST_STATUSES:
+		frappe.throw(
+			_("Review cycle {0} is {1}; feedback is accepted only while it is {2}.").format(
+				frappe.bold(appraisal.review_cycle), _(status), " / ".join(_(s) for s in REQUEST_STATUSES)
+			),
+			title=_("Feedback Closed"),
+		)
+	if expected_relationship(appraisal, doc.reviewer) != doc.relationship:
+		frappe.throw(
+			_("The org chart does not make this reviewer the appraisee's {0}.").format(_(doc.relationship)),
+			frappe.PermissionError,
+			title=_("Invalid Relationship"),
+		)
+
+
 # ---------------------------------------------------------------- reminders
 def send_feedback_reminders(cycles: list[str] | None = None) -> dict:
 	"""Daily job: remind reviewers of their pending (draft) feedback in the days before the deadline.

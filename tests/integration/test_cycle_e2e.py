@@ -111,16 +111,14 @@ def appraisal_of(cycle, employee):
 
 
 def give_feedback(appraisal, reviewer, relationship, ratings):
-	doc = frappe.get_doc(
-		{
-			"doctype": "PL Feedback",
-			"appraisal": appraisal,
-			"reviewer": reviewer,
-			"relationship": relationship,
-			"ratings": [{"criterion": c, "rating": r} for c, r in ratings.items()],
-		}
-	)
-	doc.insert()
+	"""The reviewer fills in and submits the feedback request sent to him (feedback is only given on one)."""
+	name = frappe.db.get_value("PL Feedback", {"appraisal": appraisal, "reviewer": reviewer, "docstatus": 0})
+	doc = frappe.get_doc("PL Feedback", name)
+	assert doc.relationship == relationship
+	given = {row.criterion: row for row in doc.ratings}
+	for criterion, rating in ratings.items():
+		given[criterion].rating = rating
+	doc.save()
 	doc.submit()
 	return doc
 
@@ -177,7 +175,9 @@ def run_cycle(org, name, start, end, baseline, is_trial):
 		if frappe.db.get_value("PL Appraisal", name_, "status") == "Self Review":
 			workflow(name_, "Skip Self Review")
 
-	# -- 360: self and manager ratings for the three staff with users
+	# -- 360: self and manager ratings for the three staff with users, on the cycle's requests
+	as_user(users["manager"])
+	api.request_feedback(cycle.name)
 	ratings = {}
 	for i, key in enumerate(staff_with_users):
 		team = ds.employees.set_index("key").loc[key, "team"]

@@ -5,6 +5,7 @@ import pytest
 import frappe
 
 from postloan_performance.services.compute import compute_appraisals
+from postloan_performance.services.feedback import request_feedback
 from tests.integration.factories import (
 	make_appraisal,
 	make_company,
@@ -75,20 +76,20 @@ def test_360_feedback_kpi_line_takes_the_feedback_score():
 	)
 	appraisal = make_appraisal(member, team, cycle, template=template.name)
 
+	# feedback is only given on requests, while the cycle is Open or Scoring
+	frappe.db.set_value("PL Review Cycle", cycle, "status", "Open")
+	request_feedback(cycle)
 	for reviewer, user, relationship, ratings in (
 		(member, member_user, "Self", {"Teamwork": 5, "Compliance": 4}),
 		(lead, lead_user, "Manager", {"Teamwork": 3, "Compliance": 4}),
 	):
 		frappe.set_user(user)
-		doc = frappe.get_doc(
-			{
-				"doctype": "PL Feedback",
-				"appraisal": appraisal,
-				"reviewer": reviewer,
-				"relationship": relationship,
-				"ratings": [{"criterion": c, "rating": r} for c, r in ratings.items()],
-			}
-		).insert()
+		name = frappe.db.get_value("PL Feedback", {"appraisal": appraisal, "reviewer": reviewer})
+		doc = frappe.get_doc("PL Feedback", name)
+		assert doc.relationship == relationship
+		for row in doc.ratings:
+			row.rating = ratings[row.criterion]
+		doc.save()
 		doc.submit()
 	frappe.set_user("Administrator")
 

@@ -172,29 +172,23 @@ def test_team_leader_writes_manager_comment_not_scores(world, rest):
 # ---------------------------------------------------------------- 360 feedback
 @pytest.fixture(scope="module")
 def peer_feedback(world):
-	"""Bo rates Ada (peer) through REST; removed at the end of the module."""
-	from tests.integration.conftest import RestClient
-	from tests.integration.factories import PASSWORD
+	"""A feedback request from Bo on Ada's appraisal (made the way request_feedback makes them: feedback
+	can no longer be created over REST); removed at the end of the module."""
+	from postloan_performance.services.cycle import get_cycle
+	from postloan_performance.services.feedback import _insert_requests
 
-	bo = RestClient(world.users.bo, PASSWORD)
-	response = bo.post(
-		FEEDBACK,
-		json={
-			"appraisal": world.appraisals.ada,
-			"reviewer": world.employees.bo,
-			"relationship": "Peer",
-			"ratings": [
-				{"criterion": "Professional Conduct", "rating": 4},
-				{"criterion": "Teamwork", "rating": 5},
-				{"criterion": "Compliance", "rating": 3},
-			],
-			"comment": "Shares her scripts with the team.",
-		},
+	appraisal = frappe.db.get_value(
+		"PL Appraisal", world.appraisals.ada, ["name", "employee", "employee_name", "template"], as_dict=True
 	)
-	assert response.status_code == 200, response.get_data(as_text=True)[:500]
-	name = response.json["data"]["name"]
+	cycle = get_cycle(frappe.db.get_value("PL Appraisal", appraisal.name, "review_cycle"))
+	users = {world.employees.bo: frappe._dict(user=world.users.bo, language=None)}
+	criteria = {appraisal.template: ["Professional Conduct", "Teamwork", "Compliance"]}
+	_insert_requests(cycle, [(appraisal, world.employees.bo, "Peer")], criteria, users)
+	name = frappe.db.get_value("PL Feedback", {"appraisal": appraisal.name, "reviewer": world.employees.bo})
+	frappe.db.commit()
 	yield name
 	frappe.db.delete("PL Feedback Rating", {"parent": name})
+	frappe.db.delete("ToDo", {"reference_type": "PL Feedback", "reference_name": name})
 	frappe.db.delete("PL Feedback", {"name": name})
 	frappe.db.commit()
 

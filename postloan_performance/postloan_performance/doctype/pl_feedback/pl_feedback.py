@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import cint
 
 from postloan_performance.permissions import is_manager
+from postloan_performance.services.feedback import check_feedback_request
 
 # A rating of 0 marks a criterion as not rated yet (feedback requests are created with every criterion
 # at 0); ratings are 1-5 once given.
@@ -28,6 +29,7 @@ class PLFeedback(Document):
 			frappe.throw(_("Appraisal {0} is cancelled.").format(frappe.bold(self.appraisal)))
 		self.validate_reviewer()
 		self.validate_relationship(appraisal)
+		check_feedback_request(self)
 		self.validate_duplicate()
 		self.validate_ratings(appraisal.template)
 

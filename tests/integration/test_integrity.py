@@ -1,0 +1,112 @@
+"""Score integrity on the write side (issue 13): who may write feedback, appeals, imports and the demo.
+
+REST as real users of the committed world (tests/integration/world.py) where a permission is at stake.
+"""
+
+import json
+from urllib.parse import quote
+
+import pytest
+
+import frappe
+
+FEEDBACK = "/api/resource/" + quote("PL Feedback")
+
+
+# ---------------------------------------------------------------- 360 feedback only on a request
+def _feedback_count(**filters) -> int:
+	frappe.db.rollback()  # see what the REST requests committed
+	return frappe.db.count("PL Feedback", filters)
+
+
+def test_appraisee_cannot_rate_someone_elses_appraisal_without_a_request(world, rest):
+	chen = rest(world.users.chen)
+	before = _feedback_count(appraisal=world.appraisals.lena)
+	response = chen.post(
+		FEEDBACK,
+		json={
+			"appraisal": world.appraisals.lena,
+			"reviewer": world.employees.chen,
+			"relationship": "Manager",
+			"ratings": [
+				{"criterion": c, "rating": 1} for c in ("Professional Conduct", "Teamwork", "Compliance")
+			],
+		},
+	)
+	assert response.status_code in (403, 417), response.get_data(as_text=True)[:500]
+	assert _feedback_count(appraisal=world.appraisals.lena) == before
+	assert _feedback_count(reviewer=world.employees.chen, appraisal=world.appraisals.lena) == 0
+
+
+@pytest.fixture
+def manager_request(world):
+	"""A feedback request from Lena (Bo's team lead) on Bo's appraisal, as request_feedback makes it."""
+	from postloan_performance.services.cycle import get_cycle
+	from postloan_performance.services.feedback import _insert_requests
+
+	appraisal = frappe.db.get_value(
+		"PL Appraisal", world.appraisals.bo, ["name", "employee", "employee_name", "template"], as_dict=True
+	)
+	cycle = get_cycle(world.cycle)
+	users = {world.employees.lena: frappe._dict(user=world.users.lena, language=None)}
+	criteria = {appraisal.template: ["Professional Conduct", "Teamwork", "Compliance"]}
+	_insert_requests(cycle, [(appraisal, world.employees.lena, "Manager")], criteria, users)
+	name = frappe.db.get_value("PL Feedback", {"appraisal": appraisal.name, "reviewer": world.employees.lena})
+	status = cycle.status
+	frappe.db.commit()
+	yield name
+	frappe.db.rollback()
+	frappe.db.set_value("PL Review Cycle", world.cycle, "status", status, update_modified=False)
+	frappe.db.delete("PL Feedback Rating", {"parent": name})
+	frappe.db.delete("ToDo", {"reference_type": "PL Feedback", "reference_name": name})
+	frappe.db.delete("PL Feedback", {"name": name})
+	frappe.db.commit()
+
+
+def _ratings(name: str, value: int) -> list[dict]:
+	rows = frappe.get_all(
+		"PL Feedback Rating", filters={"parent": name}, fields=["name", "criterion"], order_by="idx asc"
+	)
+	return [{"name": r.name, "criterion": r.criterion, "rating": value} for r in rows]
+
+
+def test_feedback_request_is_filled_only_while_the_cycle_accepts_it(world, rest, manager_request):
+	lena = rest(world.users.lena)
+	url = f"{FEEDBACK}/{quote(manager_request)}"
+	frappe.db.set_value("PL Review Cycle", world.cycle, "status", "Draft", update_modified=False)
+	frappe.db.commit()
+	response = lena.put(url, json={"ratings": _ratings(manager_request, 4)})
+	assert response.status_code == 417, response.get_data(as_text=True)[:500]
+
+	frappe.db.set_value("PL Review Cycle", world.cycle, "status", "Open", update_modified=False)
+	frappe.db.commit()
+	response = lena.put(url, json={"ratings": _ratings(manager_request, 4)})
+	assert response.status_code == 200, response.get_data(as_text=True)[:500]
+	# the request cannot be turned into another relationship
+	response = lena.put(url, json={"relationship": "Peer"})
+	assert response.status_code == 403, response.get_data(as_text=True)[:500]
+	frappe.db.rollback()
+	assert frappe.db.get_value("PL Feedback", manager_request, "relationship") == "Manager"
+	response = lena.post(
+		"/api/method/frappe.client.submit",
+		data={"doc": json.dumps(frappe.get_doc("PL Feedback", manager_request).as_dict(), default=str)},
+	)
+	assert response.status_code == 200, response.get_data(as_text=True)[:500]
+	frappe.db.rollback()
+	assert frappe.db.get_value("PL Feedback", manager_request, "docstatus") == 1
+
+
+def test_relationship_must_match_the_org_chart(world):
+	from postloan_performance.services.feedback import expected_relationship
+
+	bo = frappe.db.get_value(
+		"PL Appraisal", world.appraisals.bo, ["employee", "pl_team", "review_cycle"], as_dict=True
+	)
+	assert expected_relationship(bo, world.employees.lena) == "Manager"
+	assert expected_relationship(bo, world.employees.bo) == "Self"
+	assert expected_relationship(bo, world.employees.chen) is None  # another team
+	ada = frappe.db.get_value(
+		"PL Appraisal", world.appraisals.ada, ["employee", "pl_team", "review_cycle"], as_dict=True
+	)
+	assert expected_relationship(ada, world.employees.bo) is None  # Bo is in North, Ada in North 1
+
