@@ -110,3 +110,62 @@ def test_relationship_must_match_the_org_chart(world):
 	)
 	assert expected_relationship(ada, world.employees.bo) is None  # Bo is in North, Ada in North 1
 
+
+# ---------------------------------------------------------------- PL Appeal fields by role and state
+APPEAL = "/api/resource/" + quote("PL Appeal")
+
+
+def _appeal_value(name, field):
+	frappe.db.rollback()
+	return frappe.db.get_value("PL Appeal", name, field)
+
+
+def test_appeal_fields_by_role_and_state(world, rest):
+	ada = rest(world.users.ada)
+	manager = rest(world.users.manager)
+	status_before = frappe.db.get_value("PL Appraisal", world.appraisals.ada, "status")
+	# the appraisee cannot pre-set the revised score or the resolution
+	response = ada.post(
+		APPEAL,
+		json={
+			"appraisal": world.appraisals.ada,
+			"reason": "Counted in the wrong month.",
+			"revised_score": 99,
+			"resolution": "Agreed",
+		},
+	)
+	assert response.status_code == 403, response.get_data(as_text=True)[:500]
+	frappe.db.rollback()
+	assert not frappe.db.exists("PL Appeal", {"appraisal": world.appraisals.ada})
+
+	response = ada.post(
+		APPEAL, json={"appraisal": world.appraisals.ada, "reason": "Counted in the wrong month."}
+	)
+	assert response.status_code == 200, response.get_data(as_text=True)[:500]
+	appeal = response.json["data"]["name"]
+	url = f"{APPEAL}/{quote(appeal)}"
+	try:
+		assert ada.put(url, json={"reason": "Cured cases counted in May."}).status_code == 200
+		assert ada.put(url, json={"revised_score": 99}).status_code == 403
+		assert ada.put(url, json={"resolution": "ok"}).status_code == 403
+		assert _appeal_value(appeal, "revised_score") == 0
+		# under review: the appraisee's reason is frozen, the owner prepares the decision
+		assert manager.put(url, json={"status": "Under Review"}).status_code == 200
+		assert ada.put(url, json={"reason": "Changed my mind"}).status_code == 403
+		assert _appeal_value(appeal, "reason") == "Cured cases counted in May."
+		response = manager.put(url, json={"status": "Rejected", "resolution": "Cases closed in April."})
+		assert response.status_code == 200, response.get_data(as_text=True)[:500]
+		# decided: nothing is editable, by anyone
+		assert ada.put(url, json={"reason": "After the fact"}).status_code == 403
+		assert manager.put(url, json={"resolution": "Rewritten"}).status_code == 403
+		assert manager.put(url, json={"revised_score": 80}).status_code == 403
+		assert _appeal_value(appeal, "resolution") == "Cases closed in April."
+		assert _appeal_value(appeal, "reason") == "Cured cases counted in May."
+	finally:
+		frappe.db.rollback()
+		frappe.db.delete("PL Appeal Line", {"parent": appeal})
+		frappe.db.delete("PL Appeal", {"name": appeal})
+		frappe.db.set_value(
+			"PL Appraisal", world.appraisals.ada, "status", status_before, update_modified=False
+		)
+		frappe.db.commit()

@@ -10,6 +10,24 @@ from postloan_performance.permissions import is_manager
 
 APPEALABLE_STATES = ("Published", "Acknowledged", "Appealed")
 DECIDED = ("Upheld", "Rejected")
+UNDECIDED = ("Open", "Under Review")
+NEW = "new"
+
+# field -> (who may change it, in which states of the appeal). "appraisee" is the appealing employee,
+# "owner" the scheme owner (PL Performance Manager / System Manager). Nothing is editable once decided.
+FIELD_RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+	"appraisal": (("appraisee", "owner"), (NEW,)),
+	"reason": (("appraisee", "owner"), (NEW, "Open")),
+	"disputed_lines": (("appraisee", "owner"), (NEW, "Open")),
+	"revised_score": (("owner",), UNDECIDED),
+	"resolution": (("owner",), UNDECIDED),
+	"status": (("owner",), UNDECIDED),
+	# set by the app only: the score at filing, who decided and when
+	"original_score": ((), ()),
+	"resolved_by": ((), ()),
+	"resolved_on": ((), ()),
+}
+SET_ON_INSERT = ("status", "original_score")
 
 
 class PLAppeal(Document):
@@ -33,11 +51,47 @@ class PLAppeal(Document):
 		self.appraisee_user = appraisal.appraisee_user
 		self.pl_team = appraisal.pl_team
 		self.review_cycle = appraisal.review_cycle
+		self.validate_field_rules()
 		if self.is_new():
 			self.original_score = appraisal.total_score
 			self.validate_new(appraisal)
 		self.validate_lines()
 		self.validate_status_change()
+
+	def _field_value(self, doc, field: str):
+		if field == "disputed_lines":
+			return [(r.kpi, flt(r.claimed_value), (r.comment or "").strip()) for r in doc.get(field) or []]
+		if field in ("revised_score", "original_score"):
+			return flt(doc.get(field))
+		if field == "resolved_on":
+			return str(doc.get(field)) if doc.get(field) else None
+		value = doc.get(field)
+		return (value.strip() if isinstance(value, str) else value) or None
+
+	def validate_field_rules(self):
+		"""FIELD_RULES: each changed field must be writable by the user's role in the appeal's state."""
+		before = None if self.is_new() else self.get_doc_before_save()
+		if before is None and not self.is_new():
+			before = frappe.get_doc(self.doctype, self.name)
+		state = NEW if before is None else before.status
+		role = "owner" if is_manager() else "appraisee"
+		for field, (roles, states) in FIELD_RULES.items():
+			if before is None:
+				if field in SET_ON_INSERT:
+					continue  # validate_new sets them
+				changed = self._field_value(self, field) not in (None, 0.0, [])
+			else:
+				changed = self._field_value(self, field) != self._field_value(before, field)
+			if not changed or (role in roles and state in states):
+				continue
+			label = _(self.meta.get_label(field))
+			if state in DECIDED:
+				message = _("This appeal has already been decided; {0} cannot be changed.").format(label)
+			else:
+				message = _("You cannot change {0} of an appeal in state {1}.").format(
+					label, _("New") if state == NEW else _(state)
+				)
+			frappe.throw(message, frappe.PermissionError, title=_("Not Allowed"))
 
 	def validate_new(self, appraisal):
 		if not is_manager() and frappe.session.user != appraisal.appraisee_user:
