@@ -169,3 +169,34 @@ def test_appeal_fields_by_role_and_state(world, rest):
 			"PL Appraisal", world.appraisals.ada, "status", status_before, update_modified=False
 		)
 		frappe.db.commit()
+
+
+# ---------------------------------------------------------------- nobody passes his own review
+def test_leader_linked_late_cannot_pass_his_own_manager_review():
+	from frappe.model.workflow import apply_workflow
+
+	from tests.integration.factories import (
+		make_appraisal,
+		make_company,
+		make_cycle,
+		make_employee,
+		make_team,
+		make_user,
+	)
+
+	make_company()
+	lead = make_employee("_Test PL Late Lead")
+	frappe.db.set_value("Employee", lead, "user_id", None)
+	team = make_team("_Test PL Late Team", "Collection", members=[(lead, "2026-01-01", None)], team_lead=lead)
+	cycle = make_cycle("_Test PL Late Cycle", [team], layers=("Collection",))
+	appraisal = make_appraisal(lead, team, cycle)
+	assert not frappe.db.get_value("PL Appraisal", appraisal, "appraisee_user")  # no user yet
+	user = make_user("late-lead@plp.test", ["PL Team Leader", "PL Appraisee"])
+	frappe.db.set_value("Employee", lead, "user_id", user)  # linked after the appraisal was made
+	frappe.db.set_value("PL Appraisal", appraisal, "status", "Manager Review", update_modified=False)
+
+	frappe.set_user(user)
+	with pytest.raises(frappe.PermissionError):
+		apply_workflow(json.dumps({"doctype": "PL Appraisal", "name": appraisal}), "Submit Manager Review")
+	frappe.set_user("Administrator")
+	assert frappe.db.get_value("PL Appraisal", appraisal, "status") == "Manager Review"

@@ -43,6 +43,8 @@ LINE_INPUT_FIELDS = (
 	"no_data",
 	"note",
 )
+# States an appraisal leaves only by someone else's review: its appraisee may never move it on.
+REVIEW_STATES = ("Manager Review", "Calibration", "Approved", "Appealed")
 # After submission, what people other than the scheme owner may change (acknowledging).
 AFTER_SUBMIT_APPRAISEE_FIELDS = {"status", "acknowledged_on"}
 
@@ -50,6 +52,7 @@ AFTER_SUBMIT_APPRAISEE_FIELDS = {"status", "acknowledged_on"}
 class PLAppraisal(Document):
 	def validate(self):
 		self.set_context_fields()
+		self.validate_not_own_review()
 		self.validate_editor()
 		self.validate_company()
 		self.validate_duplicate()
@@ -76,6 +79,20 @@ class PLAppraisal(Document):
 			self.period_end = cycle.period_end
 		self.layer = frappe.db.get_value("PL Team", self.pl_team, "layer")
 		self.appraisee_user = frappe.db.get_value("Employee", self.employee, "user_id")
+
+	def validate_not_own_review(self):
+		"""Nobody passes his own review: the appraisee (found through his Employee's user now, not the
+		user stored when the appraisal was made) cannot move it out of a review state."""
+		if self.is_new() or frappe.session.user == "Administrator":
+			return
+		stored = frappe.db.get_value("PL Appraisal", self.name, "status")
+		if stored == self.status or stored not in REVIEW_STATES:
+			return
+		own = frappe.db.get_value("Employee", {"user_id": frappe.session.user}, "name")
+		if own and own == self.employee:
+			frappe.throw(
+				_("You cannot review your own appraisal."), frappe.PermissionError, title=_("Not Allowed")
+			)
 
 	def validate_editor(self):
 		"""Appraisees and team leaders may change only their own parts of an appraisal."""
@@ -125,6 +142,7 @@ class PLAppraisal(Document):
 
 	def before_update_after_submit(self):
 		"""A published appraisal changes only through the scheme owner, or its acknowledgement."""
+		self.validate_not_own_review()
 		if self.flags.ignore_permissions or is_manager():
 			return
 		before = self.get_doc_before_save()
