@@ -402,10 +402,20 @@ def post_loan_job_status(job_id: str) -> dict:
 # ---------------------------------------------------------------- demo
 @frappe.whitelist(methods=["POST"])
 def make_demo(seed: int = 2026, n_loans: int = 3000, password: str | None = None) -> dict:
-	"""Create the demo (System Manager only) as a background job on the long queue, with progress."""
+	"""Create the demo (System Manager only, on a site that allows it) as a background job on the long
+	queue, with progress. The users' password is chosen here and handed to the job through a one-time
+	cache key, never as a job argument."""
 	from postloan_performance.services import demo
 
 	demo.require_system_manager()
+	demo.require_demo_allowed()
+	if len(password or "") < demo.MIN_PASSWORD_LENGTH:
+		frappe.throw(
+			_("Choose a password of at least {0} characters for the demo users.").format(
+				demo.MIN_PASSWORD_LENGTH
+			),
+			title=_("Password Required"),
+		)
 	if demo.demo_exists():
 		frappe.throw(_("The demo is already loaded; remove it first."), title=_("Demo Exists"))
 	if not 0 < n_loans <= demo.MAX_LOANS:
@@ -419,7 +429,7 @@ def make_demo(seed: int = 2026, n_loans: int = 3000, password: str | None = None
 		enqueue_after_commit=True,
 		seed=seed,
 		n_loans=n_loans,
-		password=password,
+		password_key=demo.stash_password(password),
 	)
 	frappe.msgprint(_("Creating the demo in the background; progress is shown here."), alert=True)
 	return {"queued": True, "job_id": getattr(job, "id", None)}

@@ -183,14 +183,14 @@ def postloan_demo(context, seed=2026, n_loans=3000, months=12, password=None, re
 				if not result["company_removed"] and frappe.db.exists("Company", demo.DEMO_COMPANY):
 					click.echo(f"Company {demo.DEMO_COMPANY} was kept: other records still use it.")
 			else:
-				_print_demo(result, seconds, site)
+				_print_demo(result, seconds, site, password_given=bool(password))
 	finally:
 		frappe.destroy()
 	if exit_code:
 		sys.exit(exit_code)
 
 
-def _print_demo(result: dict, seconds: float, site: str):
+def _print_demo(result: dict, seconds: float, site: str, password_given: bool = False):
 	click.secho(
 		f"Demo ready in {seconds:.1f} s (seed {result['seed']}, checksum {result['checksum'][:12]})",
 		fg="green",
@@ -198,7 +198,9 @@ def _print_demo(result: dict, seconds: float, site: str):
 	click.echo("Review cycles: " + ", ".join(f"{c['cycle']} ({c['status']})" for c in result["cycles"]))
 	click.echo("Records: " + ", ".join(f"{k}: {v:,}" for k, v in result["counts"].items()))
 	click.echo("")
-	click.echo(f"Users (password: {result['password']}):")
+	# a password given with --password is never echoed; a generated one is shown once, here only
+	shown = "as given with --password" if password_given else result["password"]
+	click.echo(f"Users (password: {shown}):")
 	for row in result["users"]:
 		click.echo(f"  {row['user']:<34} {row['role']}")
 	click.echo("")

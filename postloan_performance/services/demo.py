@@ -213,6 +213,44 @@ def require_system_manager() -> None:
 		frappe.throw(_("Only a System Manager can create or remove the demo."), frappe.PermissionError)
 
 
+DEMO_CONFIG_KEY = "postloan_demo"
+PASSWORD_CACHE_PREFIX = "postloan_performance:demo_password:"
+MIN_PASSWORD_LENGTH = 8
+
+
+def demo_allowed() -> bool:
+	"""The demo makes enabled users with site-wide PL roles and one shared password: only on a site that
+	allows it (site config ``postloan_demo``) or in developer mode, never on a production site by mistake."""
+	return bool(frappe.conf.get(DEMO_CONFIG_KEY) or frappe.conf.get("developer_mode"))
+
+
+def require_demo_allowed() -> None:
+	if not demo_allowed():
+		frappe.throw(
+			_(
+				"The demo creates enabled users with one shared password, so it only runs on a site that allows "
+				"it: bench --site {0} set-config {1} 1 (or in developer mode)."
+			).format(frappe.local.site, DEMO_CONFIG_KEY),
+			frappe.PermissionError,
+			title=_("Demo Not Allowed"),
+		)
+
+
+def stash_password(password: str) -> str:
+	"""Keep the demo password for the background job under a one-time cache key (never in the job's
+	arguments, which the job queue stores and shows)."""
+	key = frappe.generate_hash(length=24)
+	frappe.cache.set_value(PASSWORD_CACHE_PREFIX + key, password, expires_in_sec=3600)
+	return key
+
+
+def take_password(key: str) -> str | None:
+	"""The password stashed under ``key``, once: the key is deleted as it is read."""
+	value = frappe.cache.get_value(PASSWORD_CACHE_PREFIX + key, expires=True)
+	frappe.cache.delete_value(PASSWORD_CACHE_PREFIX + key)
+	return value
+
+
 def demo_exists() -> bool:
 	"""Anything of a demo on the site: its teams or loans, or its employees (left, e.g., by an uninstall
 	of an earlier version, which kept them); `remove_demo` takes all of it away."""
@@ -239,6 +277,7 @@ def make_demo(
 	Does not commit: the caller (bench command, background job) commits once at the end, so a
 	failure leaves nothing behind.
 	"""
+	require_demo_allowed()
 	if demo_exists():
 		frappe.throw(
 			_(
@@ -294,9 +333,12 @@ def make_demo(
 	}
 
 
-def make_demo_job(seed: int = 2026, n_loans: int = 3000, password: str | None = None) -> dict:
+def make_demo_job(seed: int = 2026, n_loans: int = 3000, password_key: str | None = None) -> dict:
 	"""Background job of api.make_demo: creates the demo with progress, then tells the user how to log in
-	(the job runner commits)."""
+	(the job runner commits). The password comes from a one-time cache key and is never echoed."""
+	password = take_password(password_key) if password_key else None
+	if not password:
+		frappe.throw(_("The demo password has expired; start the demo again."), title=_("Demo Not Created"))
 	result = make_demo(seed=seed, n_loans=n_loans, password=password, publish_progress=True)
 	rows = "".join(
 		f"<li>{frappe.utils.escape_html(u['user'])}: {frappe.utils.escape_html(u['role'])}</li>"
@@ -308,7 +350,7 @@ def make_demo_job(seed: int = 2026, n_loans: int = 3000, password: str | None = 
 			"title": _("Demo Ready"),
 			"message": _("The demo users are:")
 			+ f"<ul>{rows}</ul>"
-			+ _("Password: {0}").format(f"<code>{frappe.utils.escape_html(result['password'])}</code>"),
+			+ _("They log in with the password you chose."),
 		},
 		user=frappe.session.user,
 		after_commit=True,

@@ -200,3 +200,51 @@ def test_leader_linked_late_cannot_pass_his_own_manager_review():
 		apply_workflow(json.dumps({"doctype": "PL Appraisal", "name": appraisal}), "Submit Manager Review")
 	frappe.set_user("Administrator")
 	assert frappe.db.get_value("PL Appraisal", appraisal, "status") == "Manager Review"
+
+
+# ---------------------------------------------------------------- the demo only where the site allows it
+def test_demo_refused_on_a_site_that_does_not_allow_it(monkeypatch):
+	from postloan_performance import api
+	from postloan_performance.services import demo
+
+	queued = []
+	monkeypatch.setattr(frappe, "enqueue", lambda method, **kwargs: queued.append((method, kwargs)))
+	monkeypatch.setattr(demo, "demo_exists", lambda: False)
+	monkeypatch.setitem(frappe.conf, "postloan_demo", 0)
+	monkeypatch.setitem(frappe.conf, "developer_mode", 0)
+	with pytest.raises(frappe.PermissionError):
+		api.make_demo(seed=5, n_loans=100, password="Plp-Demo-Secret-1")
+	with pytest.raises(frappe.PermissionError):
+		demo.make_demo(seed=5, n_loans=100, password="Plp-Demo-Secret-1")
+	assert queued == []
+	assert not frappe.db.exists("Company", demo.DEMO_COMPANY)
+
+
+def test_demo_password_is_never_a_job_argument_nor_in_a_message(monkeypatch):
+	from postloan_performance import api
+	from postloan_performance.services import demo
+
+	queued, published = [], []
+	monkeypatch.setattr(frappe, "enqueue", lambda method, **kwargs: queued.append((method, kwargs)))
+	monkeypatch.setattr(demo, "demo_exists", lambda: False)
+	monkeypatch.setitem(frappe.conf, "postloan_demo", 1)
+	secret = "Plp-Demo-Secret-2"
+	with pytest.raises(frappe.ValidationError):
+		api.make_demo(seed=5, n_loans=100)  # a password must be chosen
+	assert api.make_demo(seed=5, n_loans=100, password=secret)["queued"]
+	(_method, kwargs) = queued[0]
+	assert secret not in json.dumps(kwargs, default=str)
+	# the job reads it once from the cache, and its message never shows it
+	monkeypatch.setattr(
+		demo,
+		"make_demo",
+		lambda **kw: {
+			"users": [{"user": "x@pldemo.example", "role": "PL Appraisee"}],
+			"password": kw["password"],
+		},
+	)
+	monkeypatch.setattr(frappe, "publish_realtime", lambda *a, **kw: published.append((a, kw)))
+	result = demo.make_demo_job(seed=5, n_loans=100, password_key=kwargs["password_key"])
+	assert "password" not in result
+	assert published and secret not in json.dumps(published, default=str)
+	assert demo.take_password(kwargs["password_key"]) is None  # one time only

@@ -112,7 +112,8 @@ def test_demo_endpoints_queue_a_long_job(monkeypatch):
 	queued = []
 	monkeypatch.setattr(frappe, "enqueue", lambda method, **kwargs: queued.append((method, kwargs)))
 	monkeypatch.setattr(demo, "demo_exists", lambda: False)
-	assert api.make_demo(seed=5, n_loans=100)["queued"]
+	monkeypatch.setitem(frappe.conf, "postloan_demo", 1)
+	assert api.make_demo(seed=5, n_loans=100, password="Plp-Demo-Test-2026!")["queued"]
 	assert api.remove_demo()["queued"]
 	assert [(m, k["queue"]) for m, k in queued] == [
 		("postloan_performance.services.demo.make_demo_job", "long"),
@@ -120,7 +121,7 @@ def test_demo_endpoints_queue_a_long_job(monkeypatch):
 	]
 	assert queued[0][1]["seed"] == 5 and queued[0][1]["n_loans"] == 100
 	with pytest.raises(frappe.ValidationError):
-		api.make_demo(n_loans=0)
+		api.make_demo(n_loans=0, password="Plp-Demo-Test-2026!")
 
 
 def test_bench_command_is_registered():
@@ -186,6 +187,7 @@ def offline_users(monkeypatch):
 @pytest.fixture
 def no_commit(monkeypatch, offline_users):
 	monkeypatch.setattr(frappe.db, "commit", lambda *args, **kwargs: None)
+	monkeypatch.setitem(frappe.conf, "postloan_demo", 1)  # the site allows the demo
 
 
 # ---------------------------------------------------------------- the demo
