@@ -53,7 +53,8 @@ def import_post_loan_data(
 		)
 	require_data_import()
 	path = postloan_data.readable_file_path(file_url)
-	if postloan_data.count_data_rows(path, sheet) > postloan_data.LARGE_FILE_ROWS:
+	large = postloan_data.LARGE_FILE_ROWS
+	if postloan_data.count_data_rows(path, sheet, stop_after=large) > large:
 		return postloan_data.enqueue_import(
 			doctype, path, dry_run=dry_run, date_order=date_order, sheet=sheet
 		)

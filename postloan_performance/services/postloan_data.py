@@ -406,15 +406,24 @@ def sheet_names(path: str) -> list[str]:
 		workbook.close()
 
 
-def count_data_rows(path: str, sheet: str | None = None) -> int:
-	"""Data rows of a file without parsing it (lines after the header; XLSX: the sheet's dimension)."""
+def count_data_rows(path: str, sheet: str | None = None, stop_after: int | None = None) -> int:
+	"""Data rows of a file without parsing it (lines after the header; XLSX: the non-empty rows after the
+	first, counted by streaming the sheet: its declared dimension is not trusted, a crafted file could
+	declare one row and hold a million). With ``stop_after``, counting stops once it is exceeded."""
 	if Path(path).suffix.lower() in EXCEL_SUFFIXES:
 		from openpyxl import load_workbook
 
-		workbook = load_workbook(path, read_only=True)
+		workbook = load_workbook(path, read_only=True, data_only=True)
 		try:
 			worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else workbook.worksheets[0]
-			return max((worksheet.max_row or 1) - 1, 0)
+			worksheet.reset_dimensions()  # stream every row, whatever the file declares
+			rows = 0
+			for values in worksheet.iter_rows(values_only=True):
+				if any(v is not None and v != "" for v in values):
+					rows += 1
+					if stop_after is not None and rows - 1 > stop_after:
+						break
+			return max(rows - 1, 0)
 		finally:
 			workbook.close()
 	lines, last = 0, b"\n"

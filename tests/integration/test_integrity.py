@@ -248,3 +248,40 @@ def test_demo_password_is_never_a_job_argument_nor_in_a_message(monkeypatch):
 	assert "password" not in result
 	assert published and secret not in json.dumps(published, default=str)
 	assert demo.take_password(kwargs["password_key"]) is None  # one time only
+
+
+# ---------------------------------------------------------------- XLSX row limit by real rows
+def _crafted_xlsx(path, rows: int, declared: str = "A1:B2"):
+	"""A workbook with `rows` data rows whose sheet declares the dimension `declared`."""
+	import io
+	import re
+	import zipfile
+
+	from openpyxl import Workbook
+
+	workbook = Workbook()
+	sheet = workbook.active
+	sheet.append(["loan_no", "customer"])
+	for i in range(rows):
+		sheet.append([f"L{i:05d}", f"Customer {i}"])
+	buffer = io.BytesIO()
+	workbook.save(buffer)
+	source = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
+	with zipfile.ZipFile(path, "w") as target:
+		for item in source.infolist():
+			data = source.read(item.filename)
+			if item.filename == "xl/worksheets/sheet1.xml":
+				data = re.sub(rb'<dimension ref="[^"]*"/>', f'<dimension ref="{declared}"/>'.encode(), data)
+			target.writestr(item, data)
+	return str(path)
+
+
+def test_xlsx_row_limit_counts_the_real_rows(tmp_path):
+	from openpyxl import load_workbook
+
+	from postloan_performance.services.postloan_data import count_data_rows
+
+	path = _crafted_xlsx(tmp_path / "crafted.xlsx", 30)
+	assert load_workbook(path, read_only=True).worksheets[0].max_row == 2  # what the file claims
+	assert count_data_rows(path) == 30
+	assert count_data_rows(path, stop_after=10) == 11  # enough to know it is over the limit
