@@ -9,6 +9,7 @@ import frappe
 from frappe.utils import now_datetime
 
 from postloan_performance.engine import frames
+from postloan_performance.services.sanitize import sanitize_rows
 
 INSERT_CHUNK_SIZE = 10_000  # rows per INSERT statement
 
@@ -28,11 +29,14 @@ def insert_many(
 	pypika costs several times the insert itself for wide rows (2,000 appraisals with their 6,000 KPI
 	lines: ~2.5 s of query building for ~0.5 s of inserting). Other databases go through bulk_insert.
 	Values may come from pandas: missing values (NaN, NaT, NA) are written as NULL, numpy scalars as
-	Python numbers.
+	Python numbers. Text values with ``<`` or ``>`` are sanitised as ``Document.save`` would
+	(``services.sanitize``).
 	"""
 	rows = [frames.db_row(row) for row in rows]
 	if not rows:
 		return 0
+	# what Document.save would do: sanitise text values with markup (only those are touched)
+	rows = sanitize_rows(doctype, fields, rows)
 	if frappe.db.db_type != "mariadb":
 		frappe.db.bulk_insert(
 			doctype, fields, rows, ignore_duplicates=ignore_duplicates, chunk_size=chunk_size

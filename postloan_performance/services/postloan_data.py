@@ -34,7 +34,7 @@ from frappe import _
 from frappe.utils import escape_html, getdate, now, nowdate
 
 from postloan_performance.engine import importing
-from postloan_performance.services import import_keys
+from postloan_performance.services import import_keys, sanitize
 from postloan_performance.services.bulk import insert_many
 
 POST_LOAN_DOCTYPES: tuple[str, ...] = importing.DOCTYPES
@@ -252,7 +252,7 @@ def rejected_csv(checked: CheckedFile) -> bytes:
 		checked.raw, checked.errors, reasons, row_label=_("Row"), reason_label=_("Problems")
 	)
 	buffer = io.StringIO()
-	frame.to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
+	sanitize.inert_export_frame(frame).to_csv(buffer, index=False, quoting=csv.QUOTE_MINIMAL)
 	return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -620,6 +620,14 @@ def _check_doctype(doctype: str):
 		)
 
 
+def inert_text(doctype: str, raw: pd.DataFrame, aliases: dict[str, str]) -> pd.DataFrame:
+	"""The file's text columns made inert before they are checked (keys and names follow): markup
+	sanitised as Document.save would, formula prefixes (= + - @) quoted (``services.sanitize``)."""
+	fields = sanitize.text_fields(doctype)
+	mapping = importing.map_headers(doctype, raw.columns, aliases)
+	return sanitize.sanitize_frame(raw, [p for p, f in mapping.items() if f in fields])
+
+
 def check_file(
 	doctype: str, file_path_or_file_url: str, *, date_order: str | None = None, sheet: str | None = None
 ) -> CheckedFile:
@@ -631,8 +639,8 @@ def check_file(
 	_check_doctype(doctype)
 	path = resolve_path(file_path_or_file_url)
 	order = date_order_of(date_order)
-	raw = read_table(path, sheet=sheet)
 	aliases = header_aliases(doctype)
+	raw = inert_text(doctype, read_table(path, sheet=sheet), aliases)
 	known = existing_links(importing.link_values(doctype, raw, aliases))
 	clean, errors = importing.validate_frame(
 		doctype,

@@ -7,6 +7,8 @@ import json
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import frappe
 
@@ -285,3 +287,134 @@ def test_xlsx_row_limit_counts_the_real_rows(tmp_path):
 	assert load_workbook(path, read_only=True).worksheets[0].max_row == 2  # what the file claims
 	assert count_data_rows(path) == 30
 	assert count_data_rows(path, stop_after=10) == 11  # enough to know it is over the limit
+
+
+# ---------------------------------------------------------------- bulk writes are sanitised
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+
+
+def _loan(world, loan_no: str, customer: str, **extra) -> dict:
+	return {
+		"loan_no": loan_no,
+		"customer": customer,
+		"company": world.company,
+		"managing_team": world.teams.north,
+		"disbursed_on": "2025-01-15",
+		"principal": "100000",
+		"maturity_date": "2028-01-15",
+		**extra,
+	}
+
+
+def _write_csv(path, rows: list[dict]) -> str:
+	import pandas as pd
+
+	pd.DataFrame(rows).to_csv(path, index=False)
+	return str(path)
+
+
+def _inert(value: str | None) -> bool:
+	text = (value or "").lower()
+	return (
+		"onerror" not in text
+		and "<script" not in text
+		and "javascript:" not in text
+		and not (value or "").startswith(FORMULA_PREFIXES)
+	)
+
+
+def test_imported_markup_and_formulas_are_stored_inert(world, tmp_path):
+	from postloan_performance.services.postloan_data import import_file
+
+	rows = [
+		_loan(world, "_TPLX-1", "<img src=x onerror=alert(document.cookie)>", product="<b>SME</b>"),
+		_loan(world, "_TPLX-2", '=HYPERLINK("http://evil.example","x")', branch="@SUM(A1)"),
+		_loan(world, "_TPLX-3", "+1+cmd|' /C calc'!A0", branch="-2+3"),
+		_loan(world, "_TPLX-4", "Plain < Customer > Ltd", product="SME"),
+	]
+	import_file("PL Loan", _write_csv(tmp_path / "loans.csv", rows), publish_progress=False)
+	stored = {
+		r.loan_no: r
+		for r in frappe.get_all(
+			"PL Loan",
+			filters={"loan_no": ("like", "_TPLX-%")},
+			fields=["loan_no", "customer", "product", "branch"],
+		)
+	}
+	assert len(stored) == 4
+	for row in stored.values():
+		for field in ("customer", "product", "branch"):
+			assert _inert(row[field]), (row.loan_no, field, row[field])
+	assert stored["_TPLX-2"].customer == '\'=HYPERLINK("http://evil.example","x")'
+	assert stored["_TPLX-4"].customer == "Plain < Customer > Ltd"  # no markup: unchanged
+
+
+def test_rejected_rows_export_neutralises_formulas(world, tmp_path):
+	from postloan_performance.services.postloan_data import check_file, rejected_csv
+
+	rows = [_loan(world, "_TPLY-1", "Fine", principal="=1+1")]  # a formula in a number column
+	checked = check_file("PL Loan", _write_csv(tmp_path / "bad.csv", rows))
+	assert checked.errors
+	exported = rejected_csv(checked).decode("utf-8-sig")
+	assert "'=1+1" in exported
+	assert ",=1+1" not in exported
+
+
+def test_insert_many_sanitises_like_save():
+	from postloan_performance.services.bulk import insert_many
+
+	now = frappe.utils.now()
+	fields = ["name", "creation", "modified", "owner", "modified_by", "loan_no", "customer", "principal"]
+	insert_many(
+		"PL Loan",
+		fields,
+		[
+			[
+				"_TPLZ-1",
+				now,
+				now,
+				"Administrator",
+				"Administrator",
+				"_TPLZ-1",
+				"<script>alert(1)</script>x",
+				5,
+			],
+			["_TPLZ-2", now, now, "Administrator", "Administrator", "_TPLZ-2", "A & B < C", 5],
+		],
+	)
+	assert _inert(frappe.db.get_value("PL Loan", "_TPLZ-1", "customer"))
+	assert frappe.db.get_value("PL Loan", "_TPLZ-2", "customer") == "A & B < C"
+
+
+_markup = st.sampled_from(
+	[
+		"<img src=x onerror=alert(1)>",
+		"<script>alert(1)</script>",
+		"<a href='javascript:alert(1)'>x</a>",
+		"<svg onload=alert(1)>",
+		"<iframe src=//evil>",
+	]
+)
+_prefix = st.sampled_from(["=", "+", "-", "@", ""])
+_plain = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x00,\"'"), max_size=12)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(_prefix, _plain, st.one_of(_markup, st.just("")), _plain), min_size=1, max_size=4))
+def test_property_any_row_with_markup_or_formula_prefix_is_stored_inert(world, tmp_path, cells):
+	from postloan_performance.services.postloan_data import import_file
+
+	tag = frappe.generate_hash(length=8)
+	rows = [
+		_loan(world, f"_TPLH-{tag}-{i}", f"{prefix}{head}{markup}{tail}".strip() or "x")
+		for i, (prefix, head, markup, tail) in enumerate(cells)
+	]
+	path = _write_csv(tmp_path / f"{tag}.csv", rows)
+	import_file("PL Loan", path, publish_progress=False)
+	stored = frappe.get_all(
+		"PL Loan", filters={"loan_no": ("like", f"_TPLH-{tag}-%")}, fields=["customer"], limit_page_length=0
+	)
+	assert len(stored) == len(rows)
+	for row in stored:
+		assert _inert(row.customer), row.customer
+	frappe.db.rollback()
