@@ -61,7 +61,7 @@ def inert_formula(value):
 
 def sanitize_series(series: pd.Series, formulas: bool = True) -> pd.Series:
 	"""A text column with markup sanitised (and, with ``formulas``, formula prefixes made inert)."""
-	if series.dtype != object or series.empty:
+	if series.empty or not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
 		return series
 	markup = series.str.contains(r"[<>]", regex=True, na=False).to_numpy(dtype=bool)
 	formula = series.str[:1].isin(FORMULA_PREFIXES).to_numpy(dtype=bool) if formulas else markup & False
@@ -114,6 +114,6 @@ def inert_export_frame(frame: pd.DataFrame) -> pd.DataFrame:
 	out = frame.copy()
 	for position in range(out.shape[1]):
 		column = out.iloc[:, position]
-		if column.dtype == object:
+		if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
 			out.isetitem(position, column.map(inert_formula))
 	return out
