@@ -11,8 +11,41 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import frappe
+from frappe import _
 
 FEEDBACK = "/api/resource/" + quote("PL Feedback")
+
+
+# ---------------------------------------------------------------- bounded expressions on save
+@pytest.mark.parametrize(
+	"doc",
+	[
+		{"doctype": "PL Warning Rule", "rule_name": "_Test PLW Pow", "expression": "dpd ** 9**9**9 > 0"},
+		{
+			"doctype": "PL Warning Rule",
+			"rule_name": "_Test PLW Rep",
+			"expression": 'product == "a"*999999999',
+		},
+		{
+			"doctype": "PL KPI",
+			"kpi_code": "_TEST-POW",
+			"kpi_name": "Pow",
+			"layer": "Collection",
+			"method": "Formula",
+			"formula": "ptp_kept_rate ** 9**9**9",
+		},
+	],
+)
+def test_unbounded_expressions_are_refused_on_save_quickly(doc):
+	import time
+
+	frappe.new_doc(doc["doctype"])  # load the controller: the time is the check's, not the first import's
+	_("The expression is longer than {0} characters.")
+	started = time.perf_counter()
+	with pytest.raises(frappe.ValidationError) as e:
+		frappe.get_doc(doc).insert()
+	assert time.perf_counter() - started < 0.5
+	assert "**" in str(e.value) or "10000" in str(e.value).replace(",", "")
 
 
 # ---------------------------------------------------------------- 360 feedback only on a request
