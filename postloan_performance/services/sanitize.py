@@ -30,7 +30,7 @@ SKIPPED_OPTIONS = frozenset({"Email", "Phone", "Password", "URL"})
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
 _SEPARATOR = "\x1f"
-_NUMBER = re.compile(r"^[+-]?(\d[\d,]*)?(\.\d+)?([eE][+-]?\d+)?%?$")
+_NUMBER = re.compile(r"^[+-]?(?=\.?\d)(\d[\d,]*)?(\.\d+)?([eE][+-]?\d+)?%?$")
 
 
 def text_fields(doctype: str) -> frozenset[str]:
