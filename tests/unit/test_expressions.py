@@ -27,7 +27,7 @@ def _refused_quickly(call, code):
 	finally:
 		tracemalloc.stop()
 	assert e.value.code == code
-	assert elapsed < 0.1, elapsed
+	assert elapsed < 0.5, elapsed  # main: > 20 s or ~1 GB; generous for a loaded machine
 	assert peak < 5_000_000, peak
 	return e.value
 
