@@ -93,13 +93,16 @@ class PLAppraisal(Document):
 		before = None if self.is_new() else self.get_doc_before_save()
 		if not before or not results_hidden(before.as_dict(no_child_table_fields=True)):
 			return
+		# only what came back blank: any other change is still judged (and refused) by validate_editor
 		for fieldname in RESULT_FIELDS["PL Appraisal"]:
-			self.set(fieldname, before.get(fieldname))
+			if not self.get(fieldname):
+				self.set(fieldname, before.get(fieldname))
 		old_lines = {row.name: row for row in before.kpis}
 		for row in self.kpis:
 			if row.name in old_lines:
 				for fieldname in RESULT_FIELDS["PL Appraisal KPI"]:
-					row.set(fieldname, old_lines[row.name].get(fieldname))
+					if not row.get(fieldname):
+						row.set(fieldname, old_lines[row.name].get(fieldname))
 
 	def validate_editor(self):
 		"""Appraisees and team leaders may change only their own parts of an appraisal."""
