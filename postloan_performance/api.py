@@ -267,6 +267,7 @@ def open_cycle_progress(filters: str | dict | None = None) -> dict | str:
 	"""Number card: share of the open review cycle's appraisals that are past Manager Review."""
 	from postloan_performance.services import dashboard
 
+	dashboard.require_chart_roles("PL Grade Distribution")  # the cycle's progress: the same readers
 	result = dashboard.open_cycle_progress(_dashboard_company(filters))
 	if not result["cycle"]:
 		return _("No open cycle")
@@ -283,6 +284,7 @@ def npl_trend_chart(chart_name: str | None = None, filters: str | dict | None = 
 	"""Dashboard chart: monthly NPL ratio."""
 	from postloan_performance.services import dashboard
 
+	dashboard.require_chart_roles("PL NPL Trend")
 	return dashboard.npl_trend(_dashboard_company(filters))
 
 
@@ -291,6 +293,7 @@ def grade_distribution_chart(chart_name: str | None = None, filters: str | dict 
 	"""Dashboard chart: final grades of the latest published formal cycle."""
 	from postloan_performance.services import dashboard
 
+	dashboard.require_chart_roles("PL Grade Distribution")
 	return dashboard.grade_distribution(_dashboard_company(filters))
 
 
@@ -299,6 +302,7 @@ def kpi_achievement_chart(chart_name: str | None = None, filters: str | dict | N
 	"""Dashboard chart: mean achievement by KPI of the latest computed cycle."""
 	from postloan_performance.services import dashboard
 
+	dashboard.require_chart_roles("PL KPI Achievement")
 	return dashboard.kpi_achievement(_dashboard_company(filters))
 
 

@@ -96,3 +96,17 @@ doc_events = {
 	},
 	"PL Review Cycle": {"on_trash": "postloan_performance.services.evaluation.on_cycle_trash"},
 }
+
+# Privacy, read side (privacy.py): every child table follows its parent's row rules (generated from the
+# DocType metadata, so a new child table is covered); counting endpoints count only permitted rows.
+from postloan_performance.privacy import child_doctypes as _child_doctypes
+
+for _child in _child_doctypes():
+	permission_query_conditions[_child] = "postloan_performance.privacy.child_query"
+	has_permission[_child] = "postloan_performance.privacy.child_has_permission"
+
+override_whitelisted_methods = {
+	"frappe.client.get_count": "postloan_performance.privacy.get_count",
+	"frappe.desk.listview.get_group_by_count": "postloan_performance.privacy.get_group_by_count",
+	"frappe.desk.reportview.get": "postloan_performance.privacy.reportview_get",
+}

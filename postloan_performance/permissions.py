@@ -102,9 +102,15 @@ def appraisal_query(user: str | None = None, doctype: str | None = None) -> str:
 			f" and ifnull(`tabPL Appraisal`.`appraisee_user`, '') != {frappe.db.escape(user)})"
 		)
 	if APPRAISEE_ROLE in roles_of(user):
+		from postloan_performance.privacy import asks_for_results
+
+		# a list or count that names a result column sees only his published formal appraisals
+		self_review = (
+			"1=0" if asks_for_results() else f"`tabPL Appraisal`.`status` = {frappe.db.escape(SELF_REVIEW)}"
+		)
 		conditions.append(
 			f"(`tabPL Appraisal`.`appraisee_user` = {frappe.db.escape(user)}"
-			f" and (`tabPL Appraisal`.`status` = {frappe.db.escape(SELF_REVIEW)}"
+			f" and ({self_review}"
 			f" or (`tabPL Appraisal`.`status` in ({_in_list(PUBLISHED_STATES)})"
 			" and `tabPL Appraisal`.`is_trial` = 0)))"
 		)

@@ -103,6 +103,8 @@ PTP_KEPT_SHARE = 0.95
 RECALL_LOOKBACK_DAYS = 90
 SURVEY_ITEMS = ("fairness", "clarity", "motivation", "workload")
 RATING_MAX = 5.0
+# Survey answers are shown or used only in groups of at least this many (team_satisfaction, reports).
+MIN_SURVEY_RESPONSES = 3
 NPS_PROMOTER_MIN = 9
 NPS_DETRACTOR_MAX = 6
 
@@ -857,8 +859,12 @@ def team_satisfaction(
 		high=pd.Series(ctx.end, index=survey.index),
 		team=survey["team"],
 	)
-	totals = attributed.groupby("subject", sort=False)[["_sum", "_count"]].sum()
-	return ctx.result(_safe_ratio(totals["_sum"], totals["_count"], 100.0 / RATING_MAX), "team_satisfaction")
+	attributed = attributed.assign(_respondents=1.0)
+	totals = attributed.groupby("subject", sort=False)[["_sum", "_count", "_respondents"]].sum()
+	# fewer than MIN_SURVEY_RESPONSES answers: no value (one answer must not move a leader's KPI alone)
+	enough = totals["_respondents"] >= MIN_SURVEY_RESPONSES
+	ratio = _safe_ratio(totals["_sum"][enough], totals["_count"][enough], 100.0 / RATING_MAX)
+	return ctx.result(ratio, "team_satisfaction")
 
 
 # ------------------------------------------------------------------------------------------ registry

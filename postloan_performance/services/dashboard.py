@@ -39,6 +39,19 @@ def require_pl_role() -> None:
 		)
 
 
+def require_chart_roles(chart: str) -> None:
+	"""Only the roles of the Dashboard Chart (its role list; a PL role when it has none) get its data,
+	whatever chart name the caller passes."""
+	require_pl_role()
+	if frappe.session.user == "Administrator":
+		return
+	roles = set(
+		frappe.get_all("Has Role", filters={"parenttype": "Dashboard Chart", "parent": chart}, pluck="role")
+	)
+	if roles and not roles & set(frappe.get_roles()):
+		frappe.throw(_("You may not see the chart {0}.").format(_(chart)), frappe.PermissionError)
+
+
 def company_from(filters) -> str | None:
 	"""The company of a card's or chart's filters (a dict or its JSON), or None."""
 	if not filters:
@@ -260,19 +273,21 @@ def kpi_achievement(company: str | None = None) -> dict:
 	"""Mean achievement (percent of target, each line clipped to 0–ACHIEVEMENT_CAP) by KPI over the
 	computed lines of the latest cycle.
 
-	The latest formal cycle with computed appraisals is used; a trial cycle only when no formal one
-	has been computed yet. Lines without data are left out.
+	The latest published (Published or Closed) formal cycle with computed appraisals is used; trial
+	cycles never. Lines without data are left out.
 	"""
 	company_condition = "and c.company = %(company)s" if company else ""
+	# only published formal cycles: a chart must not show results before their publication
 	latest = frappe.db.sql_list(
 		f"""
 		select a.review_cycle from `tabPL Appraisal` a
 		join `tabPL Review Cycle` c on c.name = a.review_cycle
 		where a.computed_on is not null and a.docstatus < 2 {company_condition}
-		order by c.is_trial asc, c.period_end desc, c.period_start desc, c.creation desc
+			and c.is_trial = 0 and c.status in %(published)s
+		order by c.period_end desc, c.period_start desc, c.creation desc
 		limit 1
 		""",  # nosemgrep
-		{"company": company},
+		{"company": company, "published": PUBLISHED_CYCLE_STATES},
 	)
 	cycle = latest[0] if latest else None
 	if not cycle:

@@ -45,6 +45,8 @@ FEEDBACK_SERIES = "PLF-.YYYY.-"
 REQUEST_STATUSES = ("Open", "Scoring")
 # Reminders go out daily from this many days before the feedback deadline until the deadline itself.
 REMINDER_DAYS = 2
+# The appraisee (and his lead) see the 360 summary only once this many reviewers have submitted.
+MIN_RATERS = 3
 REMINDER_CACHE_KEY = "postloan_performance:feedback_reminders"
 INSERT_CHUNK = 2000
 
@@ -484,10 +486,19 @@ def feedback_summary(appraisal: str) -> dict:
 	that no single rater can be identified: the answer never holds reviewer names, the groups that rated,
 	nor any per-group value (a Manager group, for one, always has a single rater).
 	"""
+	from postloan_performance.permissions import is_manager
+	from postloan_performance.privacy import results_hidden
+
 	doc = frappe.get_doc("PL Appraisal", appraisal)
 	doc.check_permission("read")
 	tpl = frappe.get_doc("PL KPI Template", doc.template)
-	rows = load_ratings([doc.name]).get(doc.name, [])
+	raters = frappe.db.count("PL Feedback", {"appraisal": doc.name, "docstatus": 1})
+	# Fewer than MIN_RATERS raters, or results the user may not see yet: nothing, not even the count
+	# (polling it after each submission would isolate one rater's ratings).
+	shown = is_manager() or (
+		raters >= MIN_RATERS and not results_hidden(doc.as_dict(no_child_table_fields=True))
+	)
+	rows = load_ratings([doc.name]).get(doc.name, []) if shown else []
 	by_criterion: dict[str, list[tuple]] = defaultdict(list)
 	for row in rows:
 		by_criterion[row[0]].append(row)
@@ -514,7 +525,8 @@ def feedback_summary(appraisal: str) -> dict:
 	qualitative = qualitative_from_ratings(rows, tpl)
 	return {
 		"appraisal": doc.name,
-		"raters": frappe.db.count("PL Feedback", {"appraisal": doc.name, "docstatus": 1}),
+		"raters": raters if shown else None,
+		"min_raters": MIN_RATERS,
 		"criteria": criteria,
 		"qualitative_score": None if qualitative is None else flt(qualitative, 2),
 	}

@@ -522,9 +522,19 @@ def test_summary_matches_hand_computation_and_hides_raters(org, clients):
 	assert combined == pytest.approx([290 / 70, 4.0, 250 / 70])
 	assert qualitative == pytest.approx(77.428571, abs=1e-5)
 
-	response = clients(org.users.leo).get(
-		"/api/method/postloan_performance.api.feedback_summary?appraisal=" + quote(org.appraisals.leo)
-	)
+	url = "/api/method/postloan_performance.api.feedback_summary?appraisal=" + quote(org.appraisals.leo)
+	status = frappe.db.get_value("PL Appraisal", org.appraisals.leo, "status")
+	if status not in ("Published", "Acknowledged", "Appealed"):
+		# before publication the appraisee learns nothing of his 360, not even how many rated him
+		hidden = clients(org.users.leo).get(url).json["message"]
+		assert hidden["raters"] is None and hidden["qualitative_score"] is None
+	frappe.db.set_value("PL Appraisal", org.appraisals.leo, "status", "Published", update_modified=False)
+	frappe.db.commit()
+	try:
+		response = clients(org.users.leo).get(url)
+	finally:
+		frappe.db.set_value("PL Appraisal", org.appraisals.leo, "status", status, update_modified=False)
+		frappe.db.commit()
 	assert response.status_code == 200, response.get_data(as_text=True)[:500]
 	body = response.get_data(as_text=True)
 	summary = response.json["message"]

@@ -536,7 +536,7 @@ class Reference:
 		return (promoters - detractors) / len(given) * 100
 
 	def team_satisfaction(self, subject, start, end, baseline):
-		ratings = []
+		ratings, respondents = [], 0
 		for s in self.surveys:
 			if subject[0] == "portfolio":
 				counts = s["team"] in self.tree(subject[1])
@@ -544,7 +544,9 @@ class Reference:
 				counts = self.counts(subject, employee=s["respondent"], low=start, high=end)
 			if counts:
 				ratings += [s["fairness"], s["clarity"], s["motivation"], s["workload"]]
-		return _mean(ratings) / 5 * 100 if ratings else None
+				respondents += 1
+		# fewer than three answers: no value (survey anonymity)
+		return _mean(ratings) / 5 * 100 if ratings and respondents >= 3 else None
 
 
 # ------------------------------------------------------------------------------------ site helpers
@@ -696,7 +698,7 @@ def test_seventeen_data_metrics_match_hand_computation(loaded):
 
 def test_team_satisfaction_from_the_cycle_survey(loaded):
 	"""team_satisfaction reads the surveys of the review cycle: portfolio teams by the survey's team,
-	people teams by the respondents' memberships, employees by their own answers."""
+	people teams by the respondents' memberships, employees by their own answers; never fewer than three."""
 	ds = loaded.ds
 	cycle = _make_cycle(ds)
 	surveys = _insert_surveys(ds, cycle, loaded.employee_of)
@@ -707,8 +709,9 @@ def test_team_satisfaction_from_the_cycle_survey(loaded):
 	root = _team(ds, "Management")
 	every_rating = ds.surveys[["fairness", "clarity", "motivation", "workload"]].to_numpy()
 	assert site[("portfolio", root)] == pytest.approx(every_rating.mean() / 5 * 100)
-	assert sum(not math.isnan(v) for (kind, _k), v in site.items() if kind == "employee") == len(ds.employees)
-	assert all(not math.isnan(site[("team", t)]) for t in ds.teams["team_name"])
+	# an employee's own answer alone is below the minimum of three answers
+	assert all(math.isnan(v) for (kind, _k), v in site.items() if kind == "employee")
+	assert any(not math.isnan(site[("team", t)]) for t in ds.teams["team_name"])
 	# the survey belongs to its cycle: without the cycle there is no data
 	other = _site_values("team_satisfaction", FrameCache(Window(*PERIOD)), loaded, kinds=("portfolio",))
 	assert all(math.isnan(v) for v in other.values())

@@ -525,17 +525,21 @@ def test_team_performance_summary_cycles(data):
 
 
 def test_team_leader_sees_only_his_team(data):
-	"""Team statistics of his own team (his appraisal included); no scheme-wide reports."""
+	"""Team statistics of his own team (without his own appraisal); no scheme-wide reports."""
 	users, formal = data.users, data.formal_rows
 	by_team = defaultdict(list)
 	for a in formal:
 		by_team[a.pl_team].append(a)
 	rows = {r["pl_team"]: r for r in run(TEAM_SUMMARY, users.manager, review_cycle=data.formal).result}
-	# -- the team leader sees only his team, with every member's appraisal (his own included)
+	# -- the team leader sees only his team, every member's appraisal but his own (mean × n minus the
+	# others would give his own score)
 	result = run(TEAM_SUMMARY, users.lead, review_cycle=data.formal)
+	others = [a for a in by_team[C1] if a.appraisee_user != users.lead]
+	assert len(others) == len(by_team[C1]) - 1
 	assert [r["pl_team"] for r in result.result] == [C1]
-	assert result.result[0]["appraisals"] == len(by_team[C1])
-	assert result.result[0]["mean_total"] == pytest.approx(rows[C1]["mean_total"])
+	assert result.result[0]["appraisals"] == len(others)
+	assert result.result[0]["mean_total"] == pytest.approx(statistics.fmean(a.total_score for a in others))
+	assert rows[C1]["appraisals"] == len(by_team[C1])
 	for report in (SCHEME_EFFECT, KPI_HEALTH):
 		with pytest.raises(frappe.PermissionError):
 			run(report, users.lead, review_cycle=data.formal)

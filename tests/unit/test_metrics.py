@@ -497,22 +497,29 @@ def survey_frame() -> pd.DataFrame:
 		("emp1", "T-North", 4, 5, 3, 4),  # 16 over 4 items
 		("emp2", "T-North-Sub", 5, 5, 5, None),  # 15 over 3 items
 		("emp3", "T-South", 2, 2, 2, 2),
+		("emp4", "T-North", 3, 3, 3, 3),  # 12 over 4 items
 	]
 	return pd.DataFrame(rows, columns=["respondent", "team", "fairness", "clarity", "motivation", "workload"])
 
 
 def test_team_satisfaction():
-	# North (T-North + descendant T-North-Sub): (16 + 15)/7 = 4.42857 → /5×100 = 88.571 ; South: 2 → 40
+	# North (T-North + descendant T-North-Sub): (16 + 15 + 12)/11 → /5×100 ; South: one answer only, and
+	# fewer than MIN_SURVEY_RESPONSES answers give no value (a single answer must not move a KPI alone)
 	frames = {"survey": survey_frame()}
+	assert m.MIN_SURVEY_RESPONSES == 3
 	assert_values(
 		m.team_satisfaction(frames, PORTFOLIO, PERIOD),
-		{"North": 31 / 7 / 5 * 100, "South": 40.0, "Empty": None},
+		{"North": 43 / 11 / 5 * 100, "South": None, "Empty": None},
 	)
-	# people: T's members emp1 and emp2 → same 88.571 ; "Old" had emp3 only until 2023-12-31 → NaN
+	# people: T's members emp1 and emp2 answered (two answers: below the minimum) → NaN ; "Old" had emp3
+	# only until 2023-12-31 → NaN
 	subjects = pd.concat(
 		[COLLECTORS[COLLECTORS["subject"] == "T"], people(("Old", "emp3", D(2023, 1, 1), D(2023, 12, 31)))]
 	)
-	assert_values(m.team_satisfaction(frames, subjects, PERIOD), {"T": 31 / 7 / 5 * 100, "Old": None})
+	assert_values(m.team_satisfaction(frames, subjects, PERIOD), {"T": None, "Old": None})
+	# with a third member's answer the people subject has a value again
+	three = pd.concat([subjects, people(("T", "emp4", D(2020, 1, 1), None))])
+	assert_values(m.team_satisfaction(frames, three, PERIOD), {"T": 43 / 11 / 5 * 100, "Old": None})
 
 
 # ----------------------------------------------------------------------------- registry and plumbing

@@ -18,6 +18,7 @@ import statistics
 import frappe
 from frappe import _
 
+from postloan_performance.engine.metrics import MIN_SURVEY_RESPONSES
 from postloan_performance.services.reports.common import (
 	bar_chart,
 	get_cycle,
@@ -29,7 +30,7 @@ from postloan_performance.services.reports.common import (
 )
 
 QUESTIONS = ("fairness", "clarity", "motivation", "workload")
-MIN_RESPONSES = 3
+MIN_RESPONSES = MIN_SURVEY_RESPONSES
 OTHER_TEAMS = "__other__"
 ALL_TEAMS = "__all__"
 FAVOURABLE = 4
@@ -70,8 +71,11 @@ def get_data(filters: dict) -> dict:
 	require(filters, "review_cycle")
 	cycle = get_cycle(filters["review_cycle"], ["cycle_name"])
 	scope = team_scope(filters)
+	# The groups are formed once over everything the user may see, then the team filter keeps the
+	# groups that lie wholly inside it: two filter choices differ by whole groups (each of at least
+	# MIN_RESPONSES answers), so comparing them never isolates one answer.
+	groups = within(anonymous_groups(survey_answers(cycle.name, visible_teams())), scope)
 	answers = survey_answers(cycle.name, scope)
-	groups = anonymous_groups(answers)
 	shown = [a for group in groups.values() for a in group]
 	if not shown:
 		message = (
@@ -99,6 +103,13 @@ def team_scope(filters: dict) -> set[str] | None:
 		subtree = set(team_and_descendants(filters["pl_team"]))
 		scope = subtree if scope is None else scope & subtree
 	return scope
+
+
+def within(groups: dict[str, list[dict]], scope: set[str] | None) -> dict[str, list[dict]]:
+	"""The groups whose every answer belongs to a team in `scope` (all of them when scope is None)."""
+	if scope is None:
+		return groups
+	return {team: group for team, group in groups.items() if all(a.get("pl_team") in scope for a in group)}
 
 
 def survey_answers(cycle: str, scope: set[str] | None) -> list[dict]:

@@ -3,8 +3,8 @@
 The cycles are the chosen one, or else the last four cycles with results (Calibration, Published or
 Closed) of the company; trial cycles only when `include_trial` is set. The table aggregates every
 appraisal of those cycles per team; the line chart shows each team's mean total cycle by cycle.
-Team statistics include every member's appraisal (the team leader's own too), so they are read with
-`frappe.get_all` and restricted to `visible_teams`: a team leader sees only the teams he leads.
+Team statistics include every member's appraisal, so they are read with `frappe.get_all` and restricted
+to `visible_teams`: a team leader sees only the teams he leads, without his own appraisal.
 """
 
 from __future__ import annotations
@@ -136,6 +136,8 @@ def appraisals_of(cycles: list[str], layer: str | None) -> list[frappe._dict]:
 		if not teams:
 			return []
 		conditions["pl_team"] = ("in", sorted(teams))
+		# a leader's own appraisal is not his to read: mean × n minus the others would give his score
+		conditions["appraisee_user"] = ("!=", frappe.session.user)
 	return frappe.get_all(
 		"PL Appraisal",
 		filters=conditions,

@@ -53,6 +53,7 @@ class PLAppraisal(Document):
 	def validate(self):
 		self.set_context_fields()
 		self.validate_not_own_review()
+		self.restore_hidden_results()
 		self.validate_editor()
 		self.validate_company()
 		self.validate_duplicate()
@@ -93,6 +94,32 @@ class PLAppraisal(Document):
 			frappe.throw(
 				_("You cannot review your own appraisal."), frappe.PermissionError, title=_("Not Allowed")
 			)
+
+	def apply_fieldlevel_read_permissions(self):
+		"""The appraisee reads his results only once published, and never in a trial cycle."""
+		from postloan_performance.privacy import blank_results, results_hidden
+
+		super().apply_fieldlevel_read_permissions()
+		if results_hidden(self.as_dict(no_child_table_fields=True)):
+			blank_results(self)
+
+	def restore_hidden_results(self):
+		"""A form saved by an appraisee who saw blanked results keeps the stored ones."""
+		from postloan_performance.privacy import RESULT_FIELDS, results_hidden
+
+		before = None if self.is_new() else self.get_doc_before_save()
+		if not before or not results_hidden(before.as_dict(no_child_table_fields=True)):
+			return
+		# only what came back blank: any other change is still judged (and refused) by validate_editor
+		for fieldname in RESULT_FIELDS["PL Appraisal"]:
+			if not self.get(fieldname):
+				self.set(fieldname, before.get(fieldname))
+		old_lines = {row.name: row for row in before.kpis}
+		for row in self.kpis:
+			if row.name in old_lines:
+				for fieldname in RESULT_FIELDS["PL Appraisal KPI"]:
+					if not row.get(fieldname):
+						row.set(fieldname, old_lines[row.name].get(fieldname))
 
 	def validate_editor(self):
 		"""Appraisees and team leaders may change only their own parts of an appraisal."""

@@ -24,10 +24,9 @@ class PLSatisfactionSurvey(Document):
 					_("{0} must be rated between 1 and 5.").format(_(self.meta.get_label(field))),
 					title=_("Invalid Rating"),
 				)
-		if not self.pl_team:
-			self.pl_team = frappe.db.get_value(
-				"PL Appraisal", {"employee": self.respondent, "review_cycle": self.review_cycle}, "pl_team"
-			)
+		# the respondent's team comes from his appraisal (or membership), never from the form: a chosen
+		# team would let him move another leader's Team Satisfaction
+		self.pl_team = respondent_team(self.respondent, self.review_cycle)
 		existing = frappe.db.exists(
 			"PL Satisfaction Survey",
 			{
@@ -40,3 +39,19 @@ class PLSatisfactionSurvey(Document):
 			frappe.throw(
 				_("You have already answered the survey for this cycle."), title=_("Duplicate Survey")
 			)
+
+
+def respondent_team(employee: str, review_cycle: str) -> str | None:
+	"""The team of the respondent's appraisal in the cycle, else his latest current team membership."""
+	team = frappe.db.get_value(
+		"PL Appraisal", {"employee": employee, "review_cycle": review_cycle}, "pl_team"
+	)
+	if team:
+		return team
+	rows = frappe.db.sql(
+		"""select parent from `tabPL Team Member` where parenttype = 'PL Team' and employee = %s
+		and (from_date is null or from_date <= curdate()) and (to_date is null or to_date >= curdate())
+		order by from_date desc limit 1""",
+		employee,
+	)
+	return rows[0][0] if rows else None
