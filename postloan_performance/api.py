@@ -533,3 +533,24 @@ def export_payout(run: str, file_format: str = "xlsx") -> None:
 	frappe.response["filename"] = file_name
 	frappe.response["filecontent"] = content
 	frappe.response["type"] = "binary"
+
+
+@frappe.whitelist()
+def last_payout_pool(filters: str | dict | None = None) -> dict | str:
+	"""Number card: the pool of the last confirmed payout run."""
+	company = _dashboard_company(filters)
+	run = frappe.get_list(
+		"PL Payout Run",
+		filters={"status": "Confirmed", **({"company": company} if company else {})},
+		fields=["name", "pool", "currency"],
+		order_by="confirmed_on desc",
+		limit=1,
+	)
+	if not run:
+		return _("No confirmed payout yet")
+	return {
+		"value": run[0].pool,
+		"fieldtype": "Currency",
+		"route": ["query-report", "Payout Preview"],
+		"route_options": {"payout_run": run[0].name},
+	}

@@ -25,6 +25,7 @@ CARDS = {
 	"PL Recovery Rate": "postloan_performance.api.recovery_rate_last_month",
 	"PL Open Cycle Progress": "postloan_performance.api.open_cycle_progress",
 	"PL Open Appeals": None,
+	"PL Last Payout Pool": "postloan_performance.api.last_payout_pool",
 }
 CHARTS = {
 	"PL NPL Trend": "postloan_performance.api.npl_trend_chart",
