@@ -277,3 +277,22 @@ def test_same_input_in_another_order_gives_the_same_amounts():
 def test_empty_scope_leaves_everything_unallocated():
 	result = p.compute_payout(people([]), members([]), START, END, p.PayoutRules(pool_amount=100))
 	assert result.lines.empty and result.unallocated == 100
+
+
+# ------------------------------------------------------------------------------------ no HRMS import
+def test_the_app_never_imports_hrms():
+	"""The app installs and runs without HRMS: no module imports it (HRMS tables are used by name)."""
+	import ast
+	from pathlib import Path
+
+	app = Path(__file__).resolve().parents[2] / "postloan_performance"
+	offenders = []
+	for path in app.rglob("*.py"):
+		for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+			names = []
+			if isinstance(node, ast.Import):
+				names = [a.name for a in node.names]
+			elif isinstance(node, ast.ImportFrom):
+				names = [node.module or ""]
+			offenders += [f"{path.name}: {n}" for n in names if n == "hrms" or n.startswith("hrms.")]
+	assert offenders == []
