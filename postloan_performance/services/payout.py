@@ -156,9 +156,10 @@ def check_cycle(cycle) -> None:
 			),
 			title=_("Open Appeals"),
 		)
-	last_published = frappe.db.get_value(
-		"PL Appraisal", {"review_cycle": cycle.name, "docstatus": 1}, "max(published_on)"
-	)
+	last_published = frappe.db.sql(
+		"select max(published_on) from `tabPL Appraisal` where review_cycle = %s and docstatus = 1",
+		cycle.name,
+	)[0][0]
 	window = cint(cycle.appeal_window_days)
 	if last_published and window:
 		closes = add_days(getdate(get_datetime(last_published)), window)
@@ -205,8 +206,11 @@ def compute(run) -> tuple[engine.PayoutResult, pd.DataFrame]:
 	result and the lines as they are stored (one row per appraisal)."""
 	plan = frappe.get_doc("PL Incentive Plan", run.plan)
 	cycle = frappe.get_doc("PL Review Cycle", run.review_cycle)
+	rows = _appraisals(cycle, plan)
+	for row in rows:
+		row["grade_used"] = row.final_grade or row.calibrated_grade or row.grade or None
 	appraisals = pd.DataFrame(
-		_appraisals(cycle, plan),
+		rows,
 		columns=[
 			"name",
 			"employee",
@@ -215,20 +219,12 @@ def compute(run) -> tuple[engine.PayoutResult, pd.DataFrame]:
 			"pl_team",
 			"layer",
 			"total_score",
-			"grade",
-			"calibrated_grade",
-			"final_grade",
+			"grade_used",
 		],
 	)
-	appraisals["final"] = (
-		appraisals["final_grade"]
-		.replace("", None)
-		.fillna(appraisals["calibrated_grade"].replace("", None))
-		.fillna(appraisals["grade"].replace("", None))
-	)
-	people = appraisals.rename(columns={"pl_team": "team", "final": "grade_used"})[
-		["employee", "team", "layer", "grade_used", "total_score"]
-	].rename(columns={"grade_used": "grade"})
+	people = appraisals.rename(columns={"pl_team": "team", "grade_used": "grade"})[
+		["employee", "team", "layer", "grade", "total_score"]
+	]
 	teams = sorted(set(people["team"].dropna()))
 	memberships = pd.DataFrame(
 		team_members_on(teams, getdate(cycle.period_start), getdate(cycle.period_end)),
@@ -287,7 +283,7 @@ def _line_rows(run, lines: pd.DataFrame, currency: str) -> list[list]:
 
 def _set_totals(run, result: engine.PayoutResult) -> None:
 	run.pool = result.pool
-	run.total_amount = round(float(result.lines["amount"].sum()), 6) if not result.lines.empty else 0
+	run.total_amount = round(float(result.lines["amount"].sum()), 6) if not result.lines.empty else 0.0
 	run.unallocated = result.unallocated
 	run.line_count = len(result.lines)
 	run.set("teams", [])
@@ -496,6 +492,7 @@ def _issue_drafts(run, plan, lines: list[dict], publish_progress: bool = False) 
 		sorted({line["employee"] for line in todo}), run.payroll_date, run.company
 	)
 	missing = [line for line in todo if line["employee"] not in covered]
+	missing_names = {line["name"] for line in missing}
 	created = _create_drafts(
 		run, plan, [line for line in todo if line["employee"] in covered], publish_progress
 	)
@@ -506,7 +503,7 @@ def _issue_drafts(run, plan, lines: list[dict], publish_progress: bool = False) 
 	for line in lines:
 		if line["name"] in created:
 			continue
-		if line in missing:
+		if line["name"] in missing_names:
 			updates[line["name"]] = {"status": "No Salary Structure", "confirmed": 1}
 		else:
 			updates[line["name"]] = {"status": "Confirmed", "confirmed": 1}
@@ -609,6 +606,7 @@ def revise(run_name: str, reason: str) -> dict:
 			"coefficient": float(line.coefficient),
 			"amount": float(line.amount),
 			"revision_note": note,
+			"additional_salary": None,
 		}
 		changed.append({**before, "amount": float(line.amount), "grade": line.grade})
 	if not changed:

@@ -52,17 +52,19 @@ class PLIncentivePlan(Document):
 		"""One enabled plan per company, layer and effective date."""
 		if self.disabled:
 			return
-		clash = frappe.db.get_value(
+		clash = frappe.get_all(
 			"PL Incentive Plan",
-			{
-				"name": ("!=", self.name or ""),
-				"company": self.company,
-				"layer": self.layer or "",
-				"effective_from": self.effective_from,
-				"disabled": 0,
-			},
-			"name",
+			filters=[
+				["name", "!=", self.name or ""],
+				["company", "=", self.company],
+				["layer", "=", self.layer] if self.layer else ["layer", "is", "not set"],
+				["effective_from", "=", self.effective_from],
+				["disabled", "=", 0],
+			],
+			pluck="name",
+			limit=1,
 		)
+		clash = clash[0] if clash else None
 		if clash:
 			frappe.throw(
 				_("Plan {0} already takes effect on this date for this company and layer.").format(
