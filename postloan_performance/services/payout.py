@@ -31,6 +31,7 @@ import frappe
 from frappe import _
 from frappe.utils import add_days, cint, flt, get_datetime, get_last_day, getdate, now_datetime, today
 
+from postloan_performance.engine import frames
 from postloan_performance.engine import payout as engine
 from postloan_performance.permissions import PUBLISHED_STATES
 from postloan_performance.services.bulk import bulk_update, insert_many
@@ -209,26 +210,30 @@ def compute(run) -> tuple[engine.PayoutResult, pd.DataFrame]:
 	rows = _appraisals(cycle, plan)
 	for row in rows:
 		row["grade_used"] = row.final_grade or row.calibrated_grade or row.grade or None
-	appraisals = pd.DataFrame(
-		rows,
-		columns=[
-			"name",
-			"employee",
-			"employee_name",
-			"appraisee_user",
-			"pl_team",
-			"layer",
-			"total_score",
-			"grade_used",
-		],
+	columns = [
+		"name",
+		"employee",
+		"employee_name",
+		"appraisee_user",
+		"pl_team",
+		"layer",
+		"total_score",
+		"grade_used",
+	]
+	appraisals = frames.from_rows(
+		([row[c] for c in columns] for row in rows), columns, numeric=["total_score"]
 	)
 	people = appraisals.rename(columns={"pl_team": "team", "grade_used": "grade"})[
 		["employee", "team", "layer", "grade", "total_score"]
 	]
 	teams = sorted(set(people["team"].dropna()))
-	memberships = pd.DataFrame(
-		team_members_on(teams, getdate(cycle.period_start), getdate(cycle.period_end)),
-		columns=["team", "employee", "from_date", "to_date"],
+	member_columns = ["team", "employee", "from_date", "to_date"]
+	memberships = frames.from_rows(
+		(
+			[row[c] for c in member_columns]
+			for row in team_members_on(teams, getdate(cycle.period_start), getdate(cycle.period_end))
+		),
+		member_columns,
 	)
 	result = engine.compute_payout(
 		people, memberships, getdate(cycle.period_start), getdate(cycle.period_end), rules_of(plan)

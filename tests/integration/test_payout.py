@@ -28,7 +28,14 @@ from frappe.utils import now_datetime
 
 from postloan_performance import api
 from postloan_performance.services import payout as service
-from tests.integration.factories import COMPANY, make_appraisal, make_cycle, make_employee, make_team
+from tests.integration.factories import (
+	COMPANY,
+	make_appraisal,
+	make_cycle,
+	make_employee,
+	make_team,
+	make_user,
+)
 
 LINE = "/api/resource/" + quote("PL Payout Line")
 RUN = "/api/resource/" + quote("PL Payout Run")
@@ -127,9 +134,15 @@ def make_run(plan: str, cycle: str) -> str:
 
 
 @pytest.fixture
-def pay(site):
+def pay(world):
 	"""The organisation of the module docstring, in the test's transaction."""
-	emp = frappe._dict({key: make_employee(f"_Test PL Pay {key}") for key in ("A1", "A2", "B1", "B2")})
+	appellant = make_user("pay-a2@plp.test", ["PL Appraisee"])
+	emp = frappe._dict(
+		{
+			key: make_employee(f"_Test PL Pay {key}", user=appellant if key == "A2" else None)
+			for key in ("A1", "A2", "B1", "B2")
+		}
+	)
 	alpha = make_team(
 		"_Test PL Pay Alpha",
 		"Collection",
@@ -150,8 +163,27 @@ def pay(site):
 	make_salary_setup([emp.A1, emp.A2, emp.B1])
 	plan = make_plan()
 	return frappe._dict(
-		employees=emp, appraisals=appraisals, cycle=cycle, plan=plan, run=make_run(plan, cycle)
+		employees=emp,
+		appraisals=appraisals,
+		cycle=cycle,
+		plan=plan,
+		run=make_run(plan, cycle),
+		appellant=appellant,
 	)
+
+
+def file_appeal(pay, reason: str):
+	"""A2 appeals (as himself; the appeal window reopened for it)."""
+	frappe.db.set_value(
+		"PL Appraisal", pay.appraisals.A2, "published_on", now_datetime(), update_modified=False
+	)
+	frappe.set_user(pay.appellant)
+	try:
+		return frappe.get_doc(
+			{"doctype": "PL Appeal", "appraisal": pay.appraisals.A2, "reason": reason}
+		).insert()
+	finally:
+		frappe.set_user("Administrator")
 
 
 def amounts(run: str) -> dict[str, float]:
@@ -253,9 +285,7 @@ def test_refused_while_an_appeal_is_open_or_the_window_has_not_passed(pay):
 	)
 	with pytest.raises(frappe.ValidationError, match="appeal window"):
 		api.payout_step(pay.run, "prepare")
-	appeal = frappe.get_doc(
-		{"doctype": "PL Appeal", "appraisal": pay.appraisals.A2, "reason": "My days were miscounted."}
-	).insert()
+	appeal = file_appeal(pay, "My days were miscounted.")
 	frappe.db.set_value(
 		"PL Appraisal", pay.appraisals.A2, "published_on", "2026-04-01", update_modified=False
 	)
@@ -301,13 +331,8 @@ def test_upheld_appeal_after_confirmation_recreates_only_the_affected_drafts(pay
 	api.payout_step(pay.run, "prepare")
 	api.payout_step(pay.run, "confirm")
 	old = {r.employee: r.additional_salary for r in lines(pay.run).values()}
-	# a late appeal the scheme owner admits (the window is reopened for it)
-	frappe.db.set_value(
-		"PL Appraisal", pay.appraisals.A2, "published_on", now_datetime(), update_modified=False
-	)
-	appeal = frappe.get_doc(
-		{"doctype": "PL Appeal", "appraisal": pay.appraisals.A2, "reason": "Two recoveries were missed."}
-	).insert()
+	# a late appeal the scheme owner admits
+	appeal = file_appeal(pay, "Two recoveries were missed.")
 	appeal.status = "Upheld"
 	appeal.revised_score = 95
 	appeal.resolution = "Recoveries of March counted."
@@ -459,7 +484,7 @@ def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	assert ada.get(f"{LINE}/{quote(ada_line)}").status_code == 200
 
 	# a plan that lets leaders see individual amounts: Lena sees her teams' people, not Risk's
-	frappe.db.set_value("PL Payout Line", {"payout_run": rest_run.run}, "leader_visible", 1)
+	frappe.db.sql("update `tabPL Payout Line` set leader_visible = 1 where payout_run = %s", rest_run.run)
 	frappe.db.commit()
 	assert rest_lines(lena, rest_run.run) == {emp.ada, emp.bo, emp.lena}
 	assert lena.get(f"{LINE}/{quote(ada_line)}").status_code == 200
