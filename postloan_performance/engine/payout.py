@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 EQUAL = "Equal per Head"
@@ -80,28 +81,28 @@ def pool_amount(rules: PayoutRules, employees: int) -> float:
 
 def membership_days(memberships: pd.DataFrame, start: date, end: date) -> pd.DataFrame:
 	"""Days of [start, end] covered by each (employee, team)'s memberships (from_date, to_date; an open
-	to_date runs on); overlapping rows of the same membership are counted once."""
+	to_date runs on); overlapping rows of the same membership are counted once.
+
+	Vectorised: with a membership's rows sorted by start, each row adds the days after the latest end
+	of the rows before it."""
 	if memberships.empty:
 		return pd.DataFrame(columns=["employee", "team", "days"])
 	start_ts, end_ts = pd.Timestamp(start), pd.Timestamp(end)
-	frame = memberships[["employee", "team", "from_date", "to_date"]].copy()
-	frame["lo"] = pd.to_datetime(frame["from_date"]).clip(lower=start_ts)
-	frame["hi"] = pd.to_datetime(frame["to_date"]).fillna(end_ts).clip(upper=end_ts)
-	frame = frame[frame["hi"] >= frame["lo"]]
-	rows = []
-	for (employee, team), group in frame.sort_values("lo").groupby(["employee", "team"], sort=True):
-		covered, cur_lo, cur_hi = 0, None, None
-		for lo, hi in zip(group["lo"], group["hi"], strict=True):
-			if cur_hi is not None and lo <= cur_hi + pd.Timedelta(days=1):
-				cur_hi = max(cur_hi, hi)
-				continue
-			if cur_hi is not None:
-				covered += (cur_hi - cur_lo).days + 1
-			cur_lo, cur_hi = lo, hi
-		if cur_hi is not None:
-			covered += (cur_hi - cur_lo).days + 1
-		rows.append((employee, team, covered))
-	return pd.DataFrame(rows, columns=["employee", "team", "days"])
+	frame = memberships[["employee", "team"]].copy()
+	frame["lo"] = pd.to_datetime(memberships["from_date"]).clip(lower=start_ts)
+	frame["hi"] = pd.to_datetime(memberships["to_date"]).fillna(end_ts).clip(upper=end_ts)
+	frame = frame[frame["hi"] >= frame["lo"]].sort_values(["employee", "team", "lo"], kind="mergesort")
+	if frame.empty:
+		return pd.DataFrame(columns=["employee", "team", "days"])
+	groups = frame.groupby(["employee", "team"], sort=False)["hi"]
+	reached = groups.cummax().groupby([frame["employee"], frame["team"]], sort=False).shift()
+	first_new = frame["lo"].where(
+		reached.isna(), pd.concat([frame["lo"], reached + pd.Timedelta(days=1)], axis=1).max(axis=1)
+	)
+	frame["days"] = ((frame["hi"] - first_new).dt.days + 1).clip(lower=0)
+	days = frame.groupby(["employee", "team"], sort=True)["days"].sum().reset_index()
+	days["days"] = days["days"].astype("int64")
+	return days
 
 
 def coefficient_of(grade, coefficients: dict[str, float]) -> float:
@@ -119,13 +120,15 @@ def bounded_shares(raw: pd.Series, equal: pd.Series, floor: float, cap: float, t
 	`equal` must add up to `total` and floor <= 1 <= cap, so a solution exists whenever some raw is
 	positive; with no positive raw the shares are `equal`.
 	"""
-	raw = raw.astype(float).clip(lower=0)
-	lower, upper = equal * floor, equal * cap
-	if raw.sum() <= 0:
-		return equal.astype(float)
+	index = raw.index
+	raw_ = np.clip(raw.to_numpy(dtype=float), 0, None)
+	equal_ = equal.to_numpy(dtype=float)
+	lower, upper = equal_ * floor, equal_ * cap
+	if raw_.sum() <= 0:
+		return pd.Series(equal_, index=index)
 
-	def shares_at(scale: float) -> pd.Series:
-		return (raw * scale).clip(lower=lower, upper=upper)
+	def shares_at(scale: float) -> np.ndarray:
+		return np.clip(raw_ * scale, lower, upper)
 
 	lo, hi = 0.0, 1.0
 	while shares_at(hi).sum() < total and hi < 1e18:
@@ -139,9 +142,9 @@ def bounded_shares(raw: pd.Series, equal: pd.Series, floor: float, cap: float, t
 	shares = shares_at(hi)
 	free = (shares > lower) & (shares < upper)
 	if not free.any():
-		free = raw > 0
+		free = raw_ > 0
 	shares[free] += (total - shares.sum()) * shares[free] / shares[free].sum()
-	return shares
+	return pd.Series(shares, index=index)
 
 
 def team_shares(lines: pd.DataFrame, pool: float, rules: PayoutRules) -> pd.DataFrame:
@@ -199,9 +202,26 @@ def allocate(quotas: pd.Series, total: float, precision: int, keys: pd.Series | 
 	return (units / scale).round(precision)
 
 
-def split_team(members: pd.DataFrame, share: float, precision: int) -> pd.Series:
-	"""A team's rounded share over its members by weight (coefficient × fte), exact to the cent."""
-	return allocate(members["weight"], share, precision, keys=members["employee"])
+def split_teams(lines: pd.DataFrame, shares: pd.Series, precision: int) -> pd.Series:
+	"""Each team's rounded share (``shares`` by team) over its members by weight (coefficient × fte),
+	exact to the cent per team: ``allocate`` for every team at once (vectorised by group)."""
+	scale = 10**precision
+	frame = lines[["team", "employee", "weight"]].copy()
+	frame["units_total"] = (frame["team"].map(shares).fillna(0.0) * scale).round().astype("int64")
+	weight_sum = frame.groupby("team")["weight"].transform("sum")
+	paying = (weight_sum > 0) & (frame["units_total"] > 0)
+	scaled = (
+		(frame["weight"] / weight_sum.where(paying, 1.0) * frame["units_total"]).where(paying, 0.0).round(6)
+	)
+	floors = scaled.apply(math.floor).astype("int64")
+	frame["floor"] = floors
+	frame["remainder"] = -(scaled - floors).round(6)
+	frame["key"] = frame["employee"].astype(str)
+	left = frame["units_total"] - frame.groupby("team")["floor"].transform("sum")
+	order = frame.sort_values(["team", "remainder", "key"], kind="mergesort")
+	rank = order.groupby("team", sort=False).cumcount()
+	extra = (rank < left.loc[order.index]).astype("int64").reindex(frame.index)
+	return ((floors + extra.where(paying, 0)) / scale).round(precision)
 
 
 # ---------------------------------------------------------------- the whole payout
@@ -241,9 +261,7 @@ def compute_payout(
 		teams.loc[paying, "share"] = allocate(
 			teams.loc[paying, "share"], pool, rules.precision, keys=teams.loc[paying, "team"]
 		)
-	for row in teams[paying].itertuples():
-		members = lines.index[lines["team"] == row.team]
-		lines.loc[members, "amount"] = split_team(lines.loc[members], row.share, rules.precision)
+		lines["amount"] = split_teams(lines, teams.set_index("team")["share"], rules.precision)
 	teams["amount"] = teams["team"].map(lines.groupby("team")["amount"].sum()).fillna(0.0)
 	allocated = round(float(lines["amount"].sum()), rules.precision)
 	result.unallocated = round(pool - allocated, rules.precision)

@@ -296,3 +296,24 @@ def test_the_app_never_imports_hrms():
 				names = [node.module or ""]
 			offenders += [f"{path.name}: {n}" for n in names if n == "hrms" or n.startswith("hrms.")]
 	assert offenders == []
+
+
+def test_split_teams_equals_allocate_team_by_team():
+	"""The vectorised split gives, for every team, what ``allocate`` gives for that team alone."""
+	import numpy as np
+
+	rng = np.random.default_rng(7)
+	lines = pd.DataFrame(
+		{
+			"team": [f"T{i % 13}" for i in range(400)],
+			"employee": [f"e{i:04d}" for i in range(400)],
+			"weight": rng.choice([0.0, 0.35, 0.7, 1.0, 1.2, 1.5], size=400)
+			* rng.choice([1.0, 0.5, 0.25], size=400),
+		}
+	)
+	shares = pd.Series({f"T{i}": round(1000 + 37.77 * i, 2) for i in range(13)})
+	together = p.split_teams(lines, shares, 2)
+	for team, members in lines.groupby("team"):
+		alone = p.allocate(members["weight"], shares[team], 2, keys=members["employee"])
+		assert together.loc[members.index].tolist() == alone.tolist(), team
+		assert round(together.loc[members.index].sum(), 2) == shares[team]
