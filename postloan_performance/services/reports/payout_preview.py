@@ -53,10 +53,23 @@ def columns() -> list[dict]:
 	]
 
 
+def last_run() -> str | None:
+	"""Without a chosen run: the latest run the user may read that is not cancelled."""
+	runs = frappe.get_list(
+		"PL Payout Run",
+		filters={"status": ("!=", "Cancelled")},
+		order_by="creation desc",
+		pluck="name",
+		limit=1,
+	)
+	return runs[0] if runs else None
+
+
 def get_data(filters) -> dict:
-	if not filters.get("payout_run"):
+	name = filters.get("payout_run") or last_run()
+	if not name:
 		return {"columns": columns(), "data": [], "summary": []}
-	run = frappe.get_doc("PL Payout Run", filters.payout_run)
+	run = frappe.get_doc("PL Payout Run", name)
 	run.check_permission("read")
 	lines = frappe.get_list(
 		"PL Payout Line",

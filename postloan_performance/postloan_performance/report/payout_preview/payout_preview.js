@@ -8,7 +8,6 @@ frappe.query_reports["Payout Preview"] = {
 			label: __("Payout Run"),
 			fieldtype: "Link",
 			options: "PL Payout Run",
-			reqd: 1,
 		},
 	],
 	formatter(value, row, column, data, default_formatter) {
