@@ -53,6 +53,8 @@ permission_query_conditions = {
 	"PL Appeal": "postloan_performance.permissions.appeal_query",
 	"PL Satisfaction Survey": "postloan_performance.permissions.survey_query",
 	"PL Data Import": "postloan_performance.permissions.data_import_query",
+	"PL Payout Line": "postloan_performance.services.payout_access.payout_line_query",
+	"PL Payout Run": "postloan_performance.services.payout_access.payout_run_query",
 }
 
 has_permission = {
@@ -61,6 +63,8 @@ has_permission = {
 	"PL Appeal": "postloan_performance.permissions.appeal_has_permission",
 	"PL Satisfaction Survey": "postloan_performance.permissions.survey_has_permission",
 	"PL Data Import": "postloan_performance.permissions.data_import_has_permission",
+	"PL Payout Line": "postloan_performance.services.payout_access.payout_line_has_permission",
+	"PL Payout Run": "postloan_performance.services.payout_access.payout_run_has_permission",
 }
 
 # Stored Scheme Effect Evaluation values (PL Metric Value) do not keep a review cycle from being deleted;
@@ -95,6 +99,8 @@ doc_events = {
 		"on_trash": f"{_portfolio_months}.on_recovery_change",
 	},
 	"PL Review Cycle": {"on_trash": "postloan_performance.services.evaluation.on_cycle_trash"},
+	# an appeal upheld after a confirmed payout re-creates the affected Additional Salary drafts
+	"PL Appeal": {"on_update": "postloan_performance.services.payout.on_appeal_update"},
 }
 
 # Privacy, read side (privacy.py): every child table follows its parent's row rules (generated from the

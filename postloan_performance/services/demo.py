@@ -315,6 +315,7 @@ def make_demo(
 		for index, spec in enumerate(plan):
 			cycles.append(_run_cycle(ctx, spec, index, previous, progress))
 			previous = spec.cycle_name
+		payout = _make_payout(plan)
 	finally:
 		frappe.set_user(original_user)
 
@@ -326,6 +327,7 @@ def make_demo(
 		"company": DEMO_COMPANY,
 		"seed": seed,
 		"cycles": cycles,
+		"payout": payout,
 		"counts": counts,
 		"checksum": checksum,
 		"users": people.listing,
@@ -696,6 +698,47 @@ def _after_publication(ctx, cycle: str, final: bool):
 		appeal.save()
 
 
+# ---------------------------------------------------------------- incentive payout
+DEMO_PLAN = f"{TEAM_PREFIX}Incentive Plan"
+
+
+def _make_payout(plan: list) -> dict:
+	"""An incentive plan and the payout of the closed formal cycle: prepared, and confirmed where HRMS
+	is installed. The demo has no payroll: nobody has a salary structure, so the run lists everyone as
+	without one and creates no Additional Salary (the plan names no salary component)."""
+	from postloan_performance.services import payout as payout_service
+
+	spec = next(s for s in plan if not s.is_trial and s.final_status == "Closed")
+	# a closed cycle is history: its results were published three weeks after the period
+	frappe.db.sql(
+		"""update `tabPL Appraisal` set published_on = %s
+		where review_cycle = %s and published_on is not null""",
+		(add_days(spec.period_end, 21), spec.cycle_name),
+	)
+	frappe.get_doc(
+		{
+			"doctype": "PL Incentive Plan",
+			"plan_name": DEMO_PLAN,
+			"company": DEMO_COMPANY,
+			"effective_from": spec.period_start,
+			"pool_basis": "Target per Employee",
+			"target_amount": 1500,
+			"team_split": "Weighted by Team Score",
+			"team_floor": 0.5,
+			"team_cap": 2,
+			"payroll_date_rule": "Last Day of Next Month",
+		}
+	).insert()
+	run = frappe.get_doc(
+		{"doctype": "PL Payout Run", "plan": DEMO_PLAN, "review_cycle": spec.cycle_name}
+	).insert()
+	result = {"run": run.name, **payout_service.prepare(run.name)}
+	if payout_service.hrms_installed():
+		result.update(payout_service.confirm(run.name))
+		result["without_salary_structure"] = len(result["without_salary_structure"])
+	return result
+
+
 # ---------------------------------------------------------------- 360 feedback and survey
 def _insert_feedback(ctx, cycle, index: int, appraisals: list) -> int:
 	"""Submitted 360 feedback for every appraisal: self, manager and up to two peers (set-wise)."""
@@ -895,6 +938,8 @@ class _Scope:
 			"PL Satisfaction Survey", review_cycle=self.cycles, respondent=self.employees
 		)
 		self.briefings = frappe.get_all("PL Scheme Briefing", {"company": company}, pluck="name")
+		self.plans = frappe.get_all("PL Incentive Plan", {"company": company}, pluck="name")
+		self.payouts = frappe.get_all("PL Payout Run", {"company": company}, pluck="name")
 		self.cases = self._any(
 			"PL Collection Case", loan=self.loans, pl_team=self.teams, collector=self.employees
 		)
@@ -938,6 +983,8 @@ def demo_counts() -> dict[str, int]:
 		"PL Appeal": len(scope.appeals),
 		"PL Satisfaction Survey": len(scope.surveys),
 		"PL Scheme Briefing": len(scope.briefings),
+		"PL Incentive Plan": len(scope.plans),
+		"PL Payout Run": len(scope.payouts),
 		"PL Loan": len(scope.loans),
 		"PL Collection Case": len(scope.cases),
 		"PL Service Ticket": len(scope.tickets),
@@ -985,6 +1032,11 @@ def remove_demo(publish_progress: bool = False) -> dict:
 		("PL Review Cycle Template", "parent", scope.cycles),
 		("PL Review Cycle Team", "parent", scope.cycles),
 		("PL Briefing Attendee", "parent", scope.briefings),
+		("PL Payout Line", "payout_run", scope.payouts),
+		("PL Payout Team", "parent", scope.payouts),
+		("PL Incentive Grade", "parent", scope.plans),
+		("PL Payout Run", "name", scope.payouts),
+		("PL Incentive Plan", "name", scope.plans),
 		("PL Team Member", "parent", scope.teams),
 		("PL Metric Value", "review_cycle", scope.cycles),  # the cycles' stored Scheme Effect values
 		("PL Appeal", "name", scope.appeals),
@@ -1026,6 +1078,8 @@ def remove_demo(publish_progress: bool = False) -> dict:
 		"PL Review Cycle": scope.cycles,
 		"PL Team": scope.teams,
 		"PL Scheme Briefing": scope.briefings,
+		"PL Payout Run": scope.payouts,
+		"PL Incentive Plan": scope.plans,
 	}
 	for doctype, names in deleted_docs.items():
 		for chunk in _chunks(names):

@@ -25,6 +25,7 @@ CARDS = {
 	"PL Recovery Rate": "postloan_performance.api.recovery_rate_last_month",
 	"PL Open Cycle Progress": "postloan_performance.api.open_cycle_progress",
 	"PL Open Appeals": None,
+	"PL Last Payout Pool": "postloan_performance.api.last_payout_pool",
 }
 CHARTS = {
 	"PL NPL Trend": "postloan_performance.api.npl_trend_chart",
@@ -213,6 +214,14 @@ def test_demo_make_figures_determinism_and_removal(no_commit):
 	for row in first["users"]:
 		assert frappe.defaults.get_user_default("company", row["user"]) == demo.DEMO_COMPANY, row
 	assert counts["PL Appeal"] == 4 and counts["PL Feedback"] > 3 * counts["PL Appraisal"]
+	# the closed formal cycle's incentive payout: every employee, the whole pool, confirmed with HRMS
+	payout = first["payout"]
+	hrms = "hrms" in frappe.get_installed_apps()
+	assert payout["status"] == ("Confirmed" if hrms else "Prepared")
+	assert payout["lines"] == len(ds.employees) and payout["pool"] == 1500 * len(ds.employees)
+	assert payout["total_amount"] == pytest.approx(payout["pool"], abs=0.001)
+	if hrms:  # the workspace's number card shows it
+		assert api.last_payout_pool()["value"] == payout["pool"]
 	appeals = dict(
 		frappe.get_all(
 			"PL Appeal",
