@@ -489,3 +489,17 @@ def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	assert rest_lines(lena, rest_run.run) == {emp.ada, emp.bo, emp.lena}
 	assert lena.get(f"{LINE}/{quote(ada_line)}").status_code == 200
 	assert rest_lines(rui, rest_run.run) == {emp.chen}  # Rui leads Risk
+
+	# the export is for the people who pay: the scheme owner gets the file, an appraisee a 403
+	export = "/api/method/postloan_performance.api.export_payout"
+	response = manager.get(f"{export}?run={quote(rest_run.run)}&file_format=csv")
+	assert response.status_code == 200, response.get_data(as_text=True)[:300]
+	assert "_Test" in response.get_data().decode("utf-8-sig")
+	assert ada.get(f"{export}?run={quote(rest_run.run)}&file_format=csv").status_code == 403
+	assert lena.get(f"{export}?run={quote(rest_run.run)}&file_format=xlsx").status_code == 403
+	# the number card shows the last confirmed pool to whoever may read that run, and to nobody else
+	card = "/api/method/postloan_performance.api.last_payout_pool"
+	pool = frappe.db.get_value("PL Payout Run", rest_run.run, "pool")
+	response = manager.get(card)
+	assert response.status_code == 200 and response.json["message"]["value"] == pool
+	assert rui.get(card).json["message"]["value"] == pool  # Rui leads Risk, which the run pays

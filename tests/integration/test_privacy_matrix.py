@@ -78,6 +78,7 @@ ROLE_ONLY_DOCTYPES = (
 	"PL Collection Strategy",
 	"PL Customer Feedback",
 	"PL Data Import",
+	"PL Incentive Plan",
 	"PL KPI",
 	"PL KPI Template",
 	"PL Loan",
@@ -165,7 +166,32 @@ def _survey(user: str, row: dict) -> bool:
 	return "System Manager" in roles_of(user) or row.respondent_user == user
 
 
+PAYOUT_ADMINS = {"System Manager", "PL Performance Manager", "HR Manager"}
+
+
+def _payout_line(user: str, row: dict) -> bool:
+	"""His own line once confirmed; a leader his teams' lines only when the plan lets him."""
+	if roles_of(user) & PAYOUT_ADMINS:
+		return True
+	if row.employee_user == user and row.confirmed:
+		return True
+	return bool(row.leader_visible) and row.pl_team in led_teams(user)
+
+
+def _payout_run(user: str, row: dict) -> bool:
+	"""Runs that hold his own confirmed line or pay one of the teams he leads; all for the executive."""
+	if roles_of(user) & (PAYOUT_ADMINS | {"PL Executive"}):
+		return True
+	lines = frappe.get_all(
+		"PL Payout Line", filters={"payout_run": row.name}, fields=["employee_user", "confirmed", "pl_team"]
+	)
+	teams = led_teams(user)
+	return any((ln.employee_user == user and ln.confirmed) or ln.pl_team in teams for ln in lines)
+
+
 RULES = {
+	"PL Payout Line": _payout_line,
+	"PL Payout Run": _payout_run,
 	"PL Appraisal": _appraisal,
 	"PL Feedback": _feedback,
 	"PL Appeal": _appeal,
@@ -374,7 +400,7 @@ def _insert(doc: dict) -> str:
 @pytest.fixture(scope="module")
 def matrix_world(world):
 	"""A trial cycle, 360 feedback, appeals, surveys and assignments, committed; removed afterwards."""
-	from tests.integration.factories import make_appraisal, make_cycle
+	from tests.integration.factories import COMPANY, make_appraisal, make_cycle
 	from tests.integration.world import _set_state
 
 	frappe.set_user("Administrator")
@@ -448,6 +474,63 @@ def matrix_world(world):
 						"clarity": 3,
 						"motivation": 3,
 						"workload": 3,
+					}
+				),
+			)
+		)
+	# a confirmed payout run: Ada's line confirmed and hidden from leaders, Bo's shown to his leader,
+	# Chen's not confirmed
+	plan = "_Test PL Matrix Plan"
+	if not frappe.db.exists("PL Incentive Plan", plan):
+		made.append(
+			(
+				"PL Incentive Plan",
+				_insert(
+					{
+						"doctype": "PL Incentive Plan",
+						"plan_name": plan,
+						"company": COMPANY,
+						"effective_from": "2020-01-01",
+						"pool_basis": "Fixed Amount",
+						"pool_amount": 3000,
+						"team_split": "Equal per Head",
+						"payroll_date_rule": "Fixed Date",
+					}
+				),
+			)
+		)
+	run = _insert(
+		{
+			"doctype": "PL Payout Run",
+			"naming_series": "PLPO-.YYYY.-",
+			"plan": plan,
+			"review_cycle": world.cycle,
+			"company": COMPANY,
+			"status": "Confirmed",
+			"pool": 3000,
+			"total_amount": 3000,
+		}
+	)
+	made.append(("PL Payout Run", run))
+	for employee, user, team, confirmed, leader_visible in (
+		(e.ada, u.ada, t.north1, 1, 0),
+		(e.bo, u.bo, t.north, 1, 1),
+		(e.chen, u.chen, t.risk, 0, 0),
+	):
+		made.append(
+			(
+				"PL Payout Line",
+				_insert(
+					{
+						"doctype": "PL Payout Line",
+						"payout_run": run,
+						"review_cycle": world.cycle,
+						"employee": employee,
+						"employee_user": user,
+						"pl_team": team,
+						"amount": 1000,
+						"confirmed": confirmed,
+						"leader_visible": leader_visible,
 					}
 				),
 			)
@@ -608,6 +691,9 @@ WHITELISTED_TESTS = {
 	"postloan_performance.postloan_performance.doctype.pl_scheme_briefing.pl_scheme_briefing.acknowledge": (
 		"test_permissions.py"
 	),
+	"postloan_performance.api.payout_step": "test_payout.py",
+	"postloan_performance.api.export_payout": "test_payout.py",
+	"postloan_performance.api.last_payout_pool": "test_payout.py",
 	"postloan_performance.privacy.get_count": "test_privacy_matrix.py",
 	"postloan_performance.privacy.get_group_by_count": "test_privacy_matrix.py",
 	"postloan_performance.privacy.reportview_get": "test_privacy_matrix.py",

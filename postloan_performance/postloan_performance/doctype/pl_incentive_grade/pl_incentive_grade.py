@@ -1,8 +1,8 @@
 # Copyright (c) 2026, Post-Loan Performance contributors
 # For license information, please see license.txt
 
-from frappe.model.document import Document
+from postloan_performance.child_document import PLChildDocument
 
 
-class PLIncentiveGrade(Document):
+class PLIncentiveGrade(PLChildDocument):
 	pass
