@@ -28,6 +28,9 @@ class PLAppeal(Document):
 				"total_score",
 			],
 			as_dict=True,
+			# a locking read: an appeal filed while the cycle is being published waits for the
+			# publication to commit, then sees the appraisal as published (never half-way)
+			for_update=True,
 		)
 		self.employee = appraisal.employee
 		self.appraisee_user = appraisal.appraisee_user
