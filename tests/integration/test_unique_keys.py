@@ -160,8 +160,16 @@ def test_patch_reports_what_it_merged(cycle, world):
 def test_bench_command_dry_run():
 	env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
 	done = subprocess.run(
-		[sys.executable, "-m", "frappe.utils.bench_helper", "frappe", "--site", SITE]
-		+ ["postloan-unique-keys", "--dry-run"],
+		[
+			sys.executable,
+			"-m",
+			"frappe.utils.bench_helper",
+			"frappe",
+			"--site",
+			SITE,
+			"postloan-unique-keys",
+			"--dry-run",
+		],
 		cwd=str(SITES_PATH),
 		env=env,
 		capture_output=True,
