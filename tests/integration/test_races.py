@@ -86,7 +86,9 @@ def _drop_cycles(cycles: list[str]) -> None:
 
 
 def new_cycle(race_org, label: str) -> str:
-	return make_cycle(f"_Test PL Race {label} {uuid.uuid4().hex[:8]}", [race_org.team])
+	name = make_cycle(f"_Test PL Race {label} {uuid.uuid4().hex[:8]}", [race_org.team])
+	frappe.db.commit()
+	return name
 
 
 def advance(cycle: str, steps) -> None:
