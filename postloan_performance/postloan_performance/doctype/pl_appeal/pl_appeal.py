@@ -107,7 +107,8 @@ class PLAppeal(Document):
 
 	def after_insert(self):
 		"""Filing an appeal moves the appraisal to Appealed (the workflow's Appeal transition)."""
-		appraisal = frappe.get_doc("PL Appraisal", self.appraisal)
+		# a locking read (as in validate): the latest appraisal, never a snapshot from before publication
+		appraisal = frappe.get_doc("PL Appraisal", self.appraisal, for_update=True)
 		if appraisal.status != "Appealed":
 			appraisal.status = "Appealed"
 			appraisal.flags.ignore_permissions = True
