@@ -5,7 +5,7 @@
 
     # the same over REST, as a real user, on an existing open cycle (e.g. the demo's)
     ../env/bin/python benchmarks/parallel_steps.py --site SITE --cycle CYCLE \\
-        --url http://SITE:8000 --user demo.manager@... --password ...
+        --url http://127.0.0.1:8000 --user demo.manager@... --password ...
 
 Each caller has its own connection and all start together. Without the step lock and the unique key
 (before issue 18) four callers made every appraisal four times; with them the answer is one appraisal
@@ -115,12 +115,13 @@ def by_processes(site: str, cycle: str, step: str, callers: int) -> list[dict]:
 		return [json.loads(p.communicate()[0].strip().splitlines()[-1]) for p in procs]
 
 
-def by_rest(url: str, user: str, password: str, cycle: str, step: str, callers: int) -> list[dict]:
+def by_rest(url: str, user: str, password: str, cycle: str, step: str, callers: int, host: str) -> list[dict]:
 	import requests
 
 	sessions = []
 	for _ in range(callers):
 		session = requests.Session()
+		session.headers["Host"] = host  # the site, when the address is 127.0.0.1:PORT
 		session.post(f"{url}/api/method/login", data={"usr": user, "pwd": password}).raise_for_status()
 		sessions.append(session)
 	barrier, answers = threading.Barrier(callers), [None] * callers
@@ -158,7 +159,7 @@ def main():
 	cycle = args.cycle or make_cycle(args.employees)
 	started = time.monotonic()
 	if args.url:
-		answers = by_rest(args.url, args.user, args.password, cycle, args.step, args.callers)
+		answers = by_rest(args.url, args.user, args.password, cycle, args.step, args.callers, args.site)
 	else:
 		answers = by_processes(args.site, cycle, args.step, args.callers)
 	seconds = time.monotonic() - started
