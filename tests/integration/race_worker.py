@@ -23,9 +23,12 @@ def main(argv: list[str]) -> int:
 	frappe.connect()
 	frappe.set_user(user)
 	frappe.flags.mute_emails = True
+	import importlib
+
 	from postloan_performance.services.locks import AlreadyRunning
 
-	method = frappe.get_attr(call)
+	module, _sep, attr = call.rpartition(".")
+	method = getattr(importlib.import_module(module), attr)
 	open(ready_file, "w").close()
 	deadline = time.monotonic() + 60
 	while not os.path.exists(go_file) and time.monotonic() < deadline:

@@ -25,7 +25,13 @@ KILLED = 17
 
 
 def run_processes(
-	n: int, call: str, kwargs: dict, user: str = "Administrator", env: dict | None = None, timeout: int = 180
+	n: int,
+	call: str,
+	kwargs: dict,
+	user: str = "Administrator",
+	env: dict | None = None,
+	timeout: int = 180,
+	site: str = SITE,
 ) -> list[dict]:
 	"""Start ``n`` worker processes calling ``call(**kwargs)`` at the same moment; their JSON answers
 	(``{"killed": True}`` for a process that died at a kill point)."""
@@ -45,7 +51,7 @@ def run_processes(
 					[
 						sys.executable,
 						str(WORKER),
-						SITE,
+						site,
 						str(SITES_PATH),
 						user,
 						ready,
@@ -116,3 +122,30 @@ def post_together(clients: list, path: str, data: dict) -> list:
 
 def exc_type(body: dict) -> str:
 	return body.get("exc_type") or ""
+
+
+def figures(cycle: str) -> dict:
+	"""What a restored site must show the same: the cycle's appraisals (per employee: state, scores,
+	grades, line scores), its calibration view and the workspace's grade distribution chart."""
+	from postloan_performance.services import dashboard
+	from postloan_performance.services.cycle import calibration_view
+
+	appraisals = frappe.db.sql(
+		"""select a.`employee`, a.`status`, a.`docstatus`, a.`total_score`, a.`grade`, a.`final_grade`,
+		group_concat(concat_ws(':', k.`kpi`, k.`score`) order by k.`idx`) as `lines`
+		from `tabPL Appraisal` a left join `tabPL Appraisal KPI` k on k.`parent` = a.`name`
+		where a.`review_cycle` = %s group by a.`name` order by a.`employee`""",
+		cycle,
+		as_dict=True,
+	)
+	company = frappe.db.get_value("PL Review Cycle", cycle, "company")
+	return json.loads(
+		json.dumps(
+			{
+				"appraisals": appraisals,
+				"calibration": calibration_view(cycle),
+				"grades": dashboard.grade_distribution(company),
+			},
+			default=str,
+		)
+	)
