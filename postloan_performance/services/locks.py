@@ -9,7 +9,7 @@ a translated "already running" message). The lock belongs to the database sessio
 - a worker that dies (killed, connection dropped, timeout) loses its connection, and the server frees
   the lock and rolls the transaction back: nothing half-done stays, and the step can be run again.
 
-Before taking the lock the caller's transaction is renewed when it has written nothing, so that what the
+Before taking the lock the caller's transaction is renewed when it has written nothing (not in tests), so that what the
 step reads under the lock is what the previous holder committed (MariaDB's REPEATABLE READ would
 otherwise keep a snapshot from before the lock). State checks (``status`` is X) are made under the lock.
 Background jobs keep their job-id de-duplication; the job body takes the same lock as the inline path.
@@ -87,8 +87,10 @@ def acquire(kind: str, key: str, until_commit: bool = True) -> bool:
 		return True
 	if frappe.db.db_type != "mariadb":
 		return True
-	if not held and not frappe.db.transaction_writes:
-		frappe.db.commit()  # nosemgrep: nothing written yet; a fresh snapshot for the reads under the lock
+	if not held and not frappe.db.transaction_writes and not frappe.flags.in_test:
+		# nothing written yet: end the transaction, so the reads under the lock see the last holder's
+		# commit (a test's own transaction is left alone)
+		frappe.db.commit()  # nosemgrep
 	if not frappe.db.sql("select get_lock(%s, 0)", name)[0][0]:
 		return False
 	held[name] = 1

@@ -432,3 +432,58 @@ def test_daily_job_in_parallel_runs_once(job):
 	through = frappe.db.get_single_value("PL Post-Loan Settings", THROUGH_FIELD[job])
 	if dates:
 		assert str(through) == max(dates)
+
+
+# ---------------------------------------------------------------- imports
+IMPORT_PREFIX = "_TPLR"
+
+
+@pytest.fixture
+def loans_file(world, tmp_path):
+	import pandas as pd
+
+	rows = [
+		{
+			"loan_no": f"{IMPORT_PREFIX}-L{i:03d}",
+			"customer": f"Customer {i}",
+			"company": world.company,
+			"managing_team": world.teams.north,
+			"disbursed_on": "2025-01-15",
+			"principal": "100000",
+			"maturity_date": "2028-01-15",
+		}
+		for i in range(1, 51)
+	]
+	path = tmp_path / "loans.csv"
+	pd.DataFrame(rows).to_csv(path, index=False)
+	yield str(path)
+	frappe.db.rollback()
+	frappe.db.delete("PL Loan", {"name": ("like", f"{IMPORT_PREFIX}-%")})
+	frappe.db.commit()
+
+
+def _loans() -> int:
+	return frappe.db.count("PL Loan", {"name": ("like", f"{IMPORT_PREFIX}-%")})
+
+
+def test_same_file_imported_in_parallel_once(loans_file):
+	call = "postloan_performance.services.postloan_data.import_file"
+	answers = races.run_processes(4, call, {"doctype": "PL Loan", "file_path_or_file_url": loans_file})
+	assert all("ok" in a or a.get("status") == 409 for a in answers), answers
+	assert sum(a["ok"]["inserted"] for a in answers if "ok" in a) == 50
+	assert _loans() == 50
+
+
+def test_import_killed_mid_file_leaves_nothing(loans_file):
+	call, kwargs = (
+		"postloan_performance.services.postloan_data.import_file",
+		{
+			"doctype": "PL Loan",
+			"file_path_or_file_url": loans_file,
+		},
+	)
+	killed = races.run_processes(1, call, kwargs, env={"PLP_KILL_AT": "after_first_chunk"})
+	assert killed == [{"killed": True}]
+	assert _loans() == 0
+	again = races.run_processes(1, call, kwargs)
+	assert again[0]["ok"]["inserted"] == 50 and _loans() == 50
