@@ -209,6 +209,7 @@ def apply_key(key: UniqueKey, dry_run: bool = False) -> dict:
 			report["groups_note"] = "generated column not added yet"
 		else:
 			name, sql_type, expression = key.generated
+			report["changed"] = True
 			frappe.db.sql_ddl(
 				f"alter table {_table(key.doctype)} add column `{name}` {sql_type}"
 				f" as ({expression}) persistent"  # nosemgrep
@@ -232,6 +233,7 @@ def apply_key(key: UniqueKey, dry_run: bool = False) -> dict:
 		report["indexed"] = _has_index(key.doctype, key.index)
 		return report
 	if not _has_index(key.doctype, key.index):
+		report["changed"] = True
 		columns = ", ".join(f"`{c}`" for c in key.columns)
 		frappe.db.sql_ddl(
 			f"alter table {_table(key.doctype)} add unique index `{key.index}` ({columns})"  # nosemgrep
@@ -248,8 +250,9 @@ def apply_unique_keys(dry_run: bool = False, doctypes: list[str] | None = None) 
 	for key in KEYS:
 		if doctypes and key.doctype not in doctypes:
 			continue
-		reports.append(apply_key(key, dry_run=dry_run))
-		if not dry_run:
+		report = apply_key(key, dry_run=dry_run)
+		reports.append(report)
+		if not dry_run and (report["groups"] or report.get("changed")):
 			frappe.db.commit()  # nosemgrep: DDL commits anyway; the deletions go with their index
 	return {
 		"keys": reports,
