@@ -19,6 +19,9 @@ def compute_appraisal(appraisal: str) -> dict:
 	doc.check_permission("write")
 	if doc.docstatus != 0:
 		frappe.throw(_("Only draft appraisals can be recomputed."), title=_("Not Allowed"))
+	from postloan_performance.services.cycle import locked_cycle
+
+	locked_cycle(doc.review_cycle)  # not while a step of its cycle runs
 	result = compute_appraisals([appraisal])
 	enqueue_refresh(doc.review_cycle)  # the Scheme Effect Evaluation's stored metric values
 	return dict(result)
@@ -129,10 +132,13 @@ def _cycle_for_step(cycle: str):
 def _run_or_enqueue(step: str, cycle: str, method: str) -> dict:
 	"""Small cycles run now; large ones go to the long queue (one job per cycle and step)."""
 	from postloan_performance.services.cycle import BACKGROUND_THRESHOLD, scope_members
+	from postloan_performance.services.locks import is_running, refuse
 
 	size = len(scope_members(frappe.get_doc("PL Review Cycle", cycle)))
 	if size <= BACKGROUND_THRESHOLD or frappe.flags.in_test:
-		return frappe.get_attr(method)(cycle)
+		return frappe.get_attr(method)(cycle)  # takes the cycle's step lock (services/locks.py)
+	if is_running("cycle", cycle):
+		refuse("cycle", cycle)
 	job = frappe.enqueue(
 		method,
 		queue="long",
@@ -183,8 +189,15 @@ def cycle_step(cycle: str, step: str) -> dict:
 def compute_cycle_job(cycle_name: str, publish_progress: bool = False) -> dict:
 	"""Background job: compute every draft appraisal of a cycle."""
 	from postloan_performance.services.compute import compute_appraisals
+	from postloan_performance.services.cycle import locked_cycle
 	from postloan_performance.services.evaluation import enqueue_refresh
 
+	status = locked_cycle(cycle_name).status  # one compute per cycle at a time; the status under the lock
+	if status not in ("Open", "Scoring"):
+		frappe.throw(
+			_("KPIs are computed while the cycle is Open or Scoring; it is {0}.").format(_(status)),
+			title=_("Wrong Step"),
+		)
 	result = dict(compute_appraisals(review_cycle=cycle_name, publish_progress=publish_progress))
 	enqueue_refresh(cycle_name)  # the Scheme Effect Evaluation's stored metric values
 	return result
@@ -362,11 +375,12 @@ def set_manual_classification(
 
 
 @frappe.whitelist(methods=["POST"])
-def close_risk_alert(alert: str, outcome: str, note: str | None = None) -> dict:
-	"""Close an early-warning alert as Confirmed or False Alarm (its officer or a post-loan officer)."""
+def close_risk_alert(alert: str, outcome: str, note: str | None = None, modified: str | None = None) -> dict:
+	"""Close an early-warning alert as Confirmed or False Alarm (its officer or a post-loan officer).
+	``modified``: the alert's timestamp as the officer saw it; a later change is a conflict."""
 	from postloan_performance.services.early_warning import close_alert
 
-	return close_alert(alert, outcome, note)
+	return close_alert(alert, outcome, note, modified=modified)
 
 
 @frappe.whitelist(methods=["POST"])

@@ -208,3 +208,28 @@ def _print_demo(result: dict, seconds: float, site: str, password_given: bool = 
 
 
 commands.append(postloan_demo)
+
+
+@click.command("postloan-unique-keys")
+@click.option("--dry-run", is_flag=True, default=False, help="Report the duplicates, change nothing")
+@pass_context
+def postloan_unique_keys(context, dry_run=False):
+	"""Add the unique keys of the app's records (one appraisal per person and cycle, one open case per
+	loan, …): existing duplicates are merged when the extra ones are empty, otherwise refused and listed."""
+	import frappe
+
+	from postloan_performance.services.constraints import apply_unique_keys, summary_lines
+
+	site = get_site(context)
+	frappe.init(site=site)
+	frappe.connect()
+	try:
+		result = apply_unique_keys(dry_run=dry_run)
+		click.echo("\n".join(summary_lines(result)))
+	finally:
+		frappe.destroy()
+	if result["refused"]:
+		sys.exit(1)
+
+
+commands.append(postloan_unique_keys)

@@ -23,6 +23,8 @@ add_to_apps_screen = [
 before_install = "postloan_performance.install.before_install"
 after_install = "postloan_performance.install.after_install"
 before_uninstall = "postloan_performance.install.before_uninstall"
+# unique keys the database keeps (services/constraints.py), also on sites restored or upgraded
+after_migrate = ["postloan_performance.services.constraints.after_migrate"]
 
 # Roles ship as fixtures so that `migrate` keeps them in place.
 fixtures = [

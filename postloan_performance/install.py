@@ -184,6 +184,9 @@ def after_install():
 	"""The default scheme; if it cannot be created, the app is not left recorded as installed."""
 	try:
 		create_default_scheme()
+		from postloan_performance.services.constraints import apply_unique_keys
+
+		apply_unique_keys()
 	except Exception:
 		frappe.db.rollback()
 		from frappe.installer import remove_from_installed_apps

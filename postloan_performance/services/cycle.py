@@ -17,6 +17,7 @@ from frappe.utils import flt, getdate, now_datetime
 from postloan_performance.engine import scoring
 from postloan_performance.services.appraisal import kpi_lines_from_template
 from postloan_performance.services.bulk import bulk_update, insert_many, insert_versions
+from postloan_performance.services.locks import acquire, kill_point, locked_cycle_status, refuse
 from postloan_performance.services.teams import team_members_on
 
 NEXT_STATUS = {
@@ -34,6 +35,16 @@ BACKGROUND_THRESHOLD = 200
 
 def get_cycle(name: str):
 	return frappe.get_doc("PL Review Cycle", name)
+
+
+def locked_cycle(name: str):
+	"""The cycle, once this session holds its step lock (services/locks.py): a second caller of any step
+	of the same cycle is refused with "already running" (409) until this step's transaction ends. The
+	status is read by a locking read, so the step's state checks see the last committed step."""
+	if not acquire("cycle", name):
+		refuse("cycle", name)
+	locked_cycle_status(name)
+	return get_cycle(name)
 
 
 def _require_status(cycle, *allowed: str):
@@ -58,14 +69,14 @@ def _appraisal_count(cycle: str, **filters) -> int:
 
 # ---------------------------------------------------------------- steps
 def open_cycle(cycle_name: str) -> dict:
-	cycle = get_cycle(cycle_name)
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, "Draft")
 	_set_status(cycle, "Open")
 	return {"status": cycle.status, "unbriefed": unbriefed_employees(cycle)}
 
 
 def start_scoring(cycle_name: str) -> dict:
-	cycle = get_cycle(cycle_name)
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, "Open")
 	if not _appraisal_count(cycle.name):
 		frappe.throw(_("Create the appraisals before scoring."), title=_("No Appraisals"))
@@ -75,7 +86,7 @@ def start_scoring(cycle_name: str) -> dict:
 
 def start_calibration(cycle_name: str) -> dict:
 	"""Scoring → Calibration, once every appraisal has been reviewed and scored."""
-	cycle = get_cycle(cycle_name)
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, "Scoring")
 	pending = frappe.get_all(
 		"PL Appraisal",
@@ -101,7 +112,7 @@ def start_calibration(cycle_name: str) -> dict:
 def publish_cycle(cycle_name: str) -> dict:
 	"""Calibration → Published. Formal cycles publish every approved appraisal to its appraisee;
 	trial cycles publish nothing to anyone: their results stay with the scheme owner."""
-	cycle = get_cycle(cycle_name)
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, "Calibration")
 	not_approved = frappe.get_all(
 		"PL Appraisal",
@@ -151,7 +162,7 @@ def publish_cycle(cycle_name: str) -> dict:
 
 
 def close_cycle(cycle_name: str) -> dict:
-	cycle = get_cycle(cycle_name)
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, "Published")
 	open_appeals = frappe.db.count(
 		"PL Appeal", {"review_cycle": cycle.name, "status": ("in", ("Open", "Under Review"))}
@@ -183,7 +194,7 @@ def scope_members(cycle) -> list[dict]:
 
 def create_appraisals(cycle_name: str, publish_progress: bool = False) -> dict:
 	"""Create the missing appraisals of a cycle (idempotent: existing ones are left alone)."""
-	cycle = get_cycle(cycle_name)
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, "Open")
 	members = scope_members(cycle)
 	existing = set(
@@ -284,24 +295,48 @@ def create_appraisals(cycle_name: str, publish_progress: bool = False) -> dict:
 			}
 			lines.append(row)
 			line_keys = line_keys or [k for k in row if k not in line_fields]
+	# Headers first, INSERT IGNORE: a racing writer that got past the lock (another site process
+	# without it, a restored old request) trips the unique key (services/constraints.py) and creates
+	# nothing; lines go only to the headers this call really inserted. One transaction: a crash at any
+	# point leaves nothing, and running the step again creates everything once.
+	lines_by_parent: dict[str, list] = defaultdict(list)
+	for row in lines:
+		lines_by_parent[row["parent"]].append(row)
+	all_line_fields = line_fields + line_keys
 	total = len(headers)
+	created = 0
 	for start in range(0, total, CHUNK):
 		chunk = headers[start : start + CHUNK]
-		insert_many("PL Appraisal", header_fields, [[h[f] for f in header_fields] for h in chunk])
+		insert_many(
+			"PL Appraisal",
+			header_fields,
+			[[h[f] for f in header_fields] for h in chunk],
+			ignore_duplicates=True,
+		)
+		kill_point("after_header_insert")
+		mine = set(
+			frappe.get_all("PL Appraisal", filters={"name": ("in", [h["name"] for h in chunk])}, pluck="name")
+		)
+		created += len(mine)
+		insert_many(
+			"PL Appraisal KPI",
+			all_line_fields,
+			[
+				[row.get(f) for f in all_line_fields]
+				for h in chunk
+				if h["name"] in mine
+				for row in lines_by_parent[h["name"]]
+			],
+			chunk_size=2000,
+		)
+		kill_point("after_first_chunk")
 		if publish_progress:
 			frappe.publish_progress(
 				min(start + CHUNK, total) * 100 / total,
 				title=_("Creating Appraisals"),
 				description=_("{0} of {1}").format(min(start + CHUNK, total), total),
 			)
-	all_line_fields = line_fields + line_keys
-	insert_many(
-		"PL Appraisal KPI",
-		all_line_fields,
-		[[row.get(f) for f in all_line_fields] for row in lines],
-		chunk_size=2000,
-	)
-	return {"created": total, "existing": len(existing), "members": len(members)}
+	return {"created": created, "existing": len(existing) + total - created, "members": len(members)}
 
 
 def reserve_names(series: str, count: int) -> list[str]:
@@ -319,7 +354,7 @@ def reserve_names(series: str, count: int) -> list[str]:
 
 def start_self_review(cycle_name: str) -> dict:
 	"""Move every Draft appraisal of an open cycle to Self Review in one step."""
-	cycle = get_cycle(cycle_name)
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, "Open", "Scoring")
 	drafts = frappe.get_all(
 		"PL Appraisal", filters={"review_cycle": cycle.name, "docstatus": 0, "status": "Draft"}, pluck="name"
@@ -469,7 +504,7 @@ def approve_all(cycle_name: str) -> dict:
 
 	Set-wise equivalent of the workflow's Approve action on each appraisal.
 	"""
-	cycle = get_cycle(cycle_name)
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, "Calibration")
 	rows = frappe.get_all(
 		"PL Appraisal",

@@ -26,6 +26,7 @@ from frappe.utils import escape_html, now_datetime
 
 from postloan_performance.engine import importing
 from postloan_performance.services import postloan_data
+from postloan_performance.services.locks import acquire, is_running, refuse
 
 DOCTYPE = "PL Data Import"
 BACKGROUND_ROWS = 20_000  # larger files are checked and imported as background jobs
@@ -61,6 +62,8 @@ def _run_or_enqueue(doc, step: str) -> dict:
 	rows = postloan_data.count_data_rows(path, doc.sheet or None)
 	if rows <= BACKGROUND_ROWS:
 		return run(doc.name, step)
+	if is_running("import", doc.import_type):
+		refuse("import", doc.import_type)
 	_set(doc.name, status="Queued", imported_by=frappe.session.user)
 	_progress(doc.name, step, 0, rows)
 	frappe.enqueue(
@@ -83,6 +86,15 @@ def run(data_import: str, step: str) -> dict:
 	Records the outcome on the document and returns :func:`status`; raises nothing a user caused.
 	"""
 	doc = frappe.get_doc(DOCTYPE, data_import)
+	# one check or import of a DocType at a time, with the bulk loader's imports too (services/locks.py);
+	# the status is read again under the lock: a second click finds the file imported already
+	if not acquire("import", doc.import_type):
+		refuse("import", doc.import_type)
+	doc = frappe.get_doc(DOCTYPE, data_import, for_update=True)
+	if step == "import" and doc.status not in ("Checked", "Queued"):
+		frappe.throw(
+			_("This import is {0}; it cannot be started again.").format(_(doc.status)), title=_("Not Checked")
+		)
 	started = time.monotonic()
 	values = {"imported_by": frappe.session.user}
 	if step == "import":

@@ -409,7 +409,13 @@ def notify(rule: dict, alerts: list[dict], as_of: dt.date) -> None:
 # --- closing alerts ----------------------------------------------------------------------------------
 
 
-def close_alert(alert: str, outcome: str, note: str | None = None, on: dt.date | None = None) -> dict:
+def close_alert(
+	alert: str,
+	outcome: str,
+	note: str | None = None,
+	on: dt.date | None = None,
+	modified: str | None = None,
+) -> dict:
 	"""Close a Pending alert as Confirmed or False Alarm. Its officer may close it; so may post-loan
 	officers and system managers."""
 	if outcome not in OUTCOMES:
@@ -417,7 +423,9 @@ def close_alert(alert: str, outcome: str, note: str | None = None, on: dt.date |
 			_("The outcome must be one of: {0}").format(", ".join(_(o) for o in OUTCOMES)),
 			title=_("Invalid Value"),
 		)
-	doc = frappe.get_doc(ALERT, alert)
+	# the row is locked until this transaction ends: a second officer closing the same alert waits, then
+	# finds it closed (or changed since he read it: ``modified``) and gets the "document modified" conflict
+	doc = frappe.get_doc(ALERT, alert, for_update=True)
 	from postloan_performance.permissions import employee_of
 
 	user = frappe.session.user
@@ -426,7 +434,15 @@ def close_alert(alert: str, outcome: str, note: str | None = None, on: dt.date |
 		frappe.throw(_("Only the alert's officer can close it."), frappe.PermissionError)
 	if doc.outcome != PENDING:
 		frappe.throw(
-			_("Alert {0} is already closed as {1}.").format(doc.name, _(doc.outcome)), title=_("Not Allowed")
+			_("Alert {0} is already closed as {1}.").format(doc.name, _(doc.outcome)),
+			exc=frappe.TimestampMismatchError,
+			title=_("Not Allowed"),
+		)
+	if modified and str(doc.modified) != str(frappe.utils.get_datetime(modified)):
+		frappe.throw(
+			_("Alert {0} was changed by someone else since you opened it; reload it.").format(doc.name),
+			exc=frappe.TimestampMismatchError,
+			title=_("Document Modified"),
 		)
 	doc.outcome = outcome
 	doc.outcome_on = getdate(on or nowdate())

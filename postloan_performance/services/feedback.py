@@ -35,7 +35,12 @@ from postloan_performance.services.appraisal import (
 	load_ratings,
 	qualitative_from_ratings,
 )
-from postloan_performance.services.cycle import _require_status, get_cycle, notify, reserve_names
+from postloan_performance.services.cycle import (
+	_require_status,
+	locked_cycle,
+	notify,
+	reserve_names,
+)
 from postloan_performance.services.messages import throw_engine_error
 from postloan_performance.services.teams import team_members_on
 
@@ -59,10 +64,10 @@ def request_feedback(cycle_name: str) -> dict:
 	Idempotent: a pair that already has a non-cancelled feedback is kept as it is, so a second run
 	creates nothing. Set-wise: a fixed number of queries, whatever the size of the cycle.
 	"""
-	cycle = get_cycle(cycle_name)
+	# One run per cycle at a time (services/locks.py): a second click is refused as already running;
+	# the unique key (appraisal, reviewer) keeps any other writer from a duplicate.
+	cycle = locked_cycle(cycle_name)
 	_require_status(cycle, *REQUEST_STATUSES)
-	# Serialise concurrent runs on the same cycle, so that two clicks never create duplicates.
-	frappe.db.get_value("PL Review Cycle", cycle.name, "name", for_update=True)
 
 	appraisals = frappe.get_all(
 		"PL Appraisal",

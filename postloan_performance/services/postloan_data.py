@@ -36,6 +36,7 @@ from frappe.utils import escape_html, getdate, now, nowdate
 from postloan_performance.engine import importing
 from postloan_performance.services import import_keys, sanitize
 from postloan_performance.services.bulk import insert_many
+from postloan_performance.services.locks import kill_point, step_lock
 
 POST_LOAN_DOCTYPES: tuple[str, ...] = importing.DOCTYPES
 LOOKUP_CHUNK_SIZE = 5_000  # values per IN (...) list
@@ -674,10 +675,15 @@ def import_file(
 
 	Returns ``{"doctype", "rows", "inserted", "already_present", "dry_run"}`` (``new`` too on a dry run).
 	"""
-	checked = check_file(doctype, file_path_or_file_url, date_order=date_order, sheet=sheet)
-	if checked.errors:
-		_throw_refused(checked)
-	return write_rows(checked, dry_run=dry_run, publish_progress=publish_progress, on_progress=on_progress)
+	# one import per DocType at a time (services/locks.py): the same file loaded twice at once is
+	# refused as already running; loaded again later it inserts nothing (INSERT IGNORE on the names)
+	with step_lock("import", doctype):
+		checked = check_file(doctype, file_path_or_file_url, date_order=date_order, sheet=sheet)
+		if checked.errors:
+			_throw_refused(checked)
+		return write_rows(
+			checked, dry_run=dry_run, publish_progress=publish_progress, on_progress=on_progress
+		)
 
 
 def write_rows(
@@ -708,6 +714,8 @@ def write_rows(
 			)
 		if on_progress:
 			on_progress(done, n_rows)
+		if not dry_run:
+			kill_point("after_first_chunk")  # crash tests: one transaction, so nothing stays
 	if inserted and not dry_run:
 		_invalidate_portfolio_months(doctype, clean)
 

@@ -46,6 +46,9 @@ class PLAppeal(Document):
 				"total_score",
 			],
 			as_dict=True,
+			# a locking read: an appeal filed while the cycle is being published waits for the
+			# publication to commit, then sees the appraisal as published (never half-way)
+			for_update=True,
 		)
 		self.employee = appraisal.employee
 		self.appraisee_user = appraisal.appraisee_user
@@ -158,7 +161,8 @@ class PLAppeal(Document):
 
 	def after_insert(self):
 		"""Filing an appeal moves the appraisal to Appealed (the workflow's Appeal transition)."""
-		appraisal = frappe.get_doc("PL Appraisal", self.appraisal)
+		# a locking read (as in validate): the latest appraisal, never a snapshot from before publication
+		appraisal = frappe.get_doc("PL Appraisal", self.appraisal, for_update=True)
 		if appraisal.status != "Appealed":
 			appraisal.status = "Appealed"
 			appraisal.flags.ignore_permissions = True
