@@ -37,6 +37,7 @@ from postloan_performance.services.appraisal import (
 )
 from postloan_performance.services.cycle import (
 	_require_status,
+	get_cycle,
 	locked_cycle,
 	notify,
 	reserve_names,
