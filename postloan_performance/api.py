@@ -505,6 +505,7 @@ def refresh_scheme_evaluation(cycle: str) -> dict:
 def payout_step(run: str, step: str) -> dict:
 	"""One step of a payout run: prepare (scheme owner), confirm (HR Manager or System Manager; creates
 	the draft Additional Salary), cancel. Runs of more than 300 lines go to the long queue."""
+	from postloan_performance.services import locks
 	from postloan_performance.services import payout as service
 	from postloan_performance.services.payout_access import CONFIRM_ROLES, PREPARE_ROLES
 
@@ -514,8 +515,11 @@ def payout_step(run: str, step: str) -> dict:
 	require_roles(*steps[step])
 	doc = frappe.get_doc("PL Payout Run", run)
 	doc.check_permission("write")
+	if locks.is_running("payout", run):  # one step of a run at a time: a second click is refused (409)
+		locks.refuse("payout", run)
 	if step == "cancel":
-		return service.cancel(run)
+		with locks.step_lock("payout", run):
+			return service.cancel(run)
 	size = (
 		frappe.db.count("PL Payout Line", {"payout_run": run})
 		if step == "confirm"
@@ -541,11 +545,13 @@ def payout_step(run: str, step: str) -> dict:
 
 
 def payout_job(run: str, step: str, publish_progress: bool = False) -> dict:
-	"""Background job (or direct call) of a payout step."""
+	"""Background job (or direct call) of a payout step, under the run's lock."""
+	from postloan_performance.services import locks
 	from postloan_performance.services import payout as service
 
 	method = {"prepare": service.prepare, "confirm": service.confirm}[step]
-	return method(run, publish_progress=publish_progress)
+	with locks.step_lock("payout", run):
+		return method(run, publish_progress=publish_progress)
 
 
 @frappe.whitelist()

@@ -13,6 +13,7 @@ PL Metric Value    (cycle, period, metric, scope, subject)    ``_plp_key`` = md5
 Collection Case    loan, while the case is open               ``_plp_open_loan`` = loan unless closed
 PL Risk Alert      (loan, rule), while Pending                ``_plp_pending`` = 1 while Pending
 PL Appeal          appraisal, while Open / Under Review       ``_plp_open`` = 1 while open
+PL Payout Line     (payout_run, employee)                     none
 =================  =========================================  ===========================================
 
 Before an index is added, existing duplicates are resolved: in each group the most advanced record is
@@ -135,8 +136,15 @@ KEYS: tuple[UniqueKey, ...] = (
 		empty="0",  # an appeal is what a person wrote: never deleted, a duplicate is refused
 		children=(("PL Appeal Line", "parent"),),
 	),
-	# PL Payout Line (when that DocType exists): add its natural key here, e.g.
-	# UniqueKey("PL Payout Line", "plp_unique_payout_line", ("payout", "employee", "_plp_live"), ...)
+	UniqueKey(
+		"PL Payout Line",
+		"plp_unique_payout_line",
+		("payout_run", "employee"),
+		group="concat_ws(0x1f, t.`payout_run`, t.`employee`)",
+		rank="ifnull(t.`additional_salary`, '') != '' desc, t.`creation` asc, t.`name` asc",
+		# a line is derived (prepare writes them again); one that carries a draft salary is kept
+		empty="ifnull(t.`additional_salary`, '') = ''",
+	),
 )
 
 

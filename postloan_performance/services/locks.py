@@ -39,6 +39,7 @@ def step_title(kind: str) -> str:
 		"cycle": _("Review cycle step"),
 		"daily": _("Post-loan daily job"),
 		"import": _("Data import"),
+		"payout": _("Payout run"),
 	}.get(kind, kind)
 
 
