@@ -199,8 +199,17 @@ class Desk:
 
 	def open(self, route: str) -> None:
 		"""Open a desk route (`/app/<route>`) and wait until the desk has settled."""
-		self.page.goto(f"{BASE_URL}/app/{route}", wait_until="domcontentloaded")
-		self.page.wait_for_function("() => window.frappe && frappe.boot && frappe.router && frappe.container")
+		on_desk = "/app" in self.page.url and self.page.evaluate(
+			"() => !!(window.frappe && frappe.boot && frappe.router && frappe.container)"
+		)
+		if on_desk:
+			# within the loaded desk, as a click on a link would (no reload of the whole desk)
+			self.page.evaluate("(route) => frappe.set_route(route)", f"app/{route}")
+		else:
+			self.page.goto(f"{BASE_URL}/app/{route}", wait_until="domcontentloaded")
+			self.page.wait_for_function(
+				"() => window.frappe && frappe.boot && frappe.router && frappe.container"
+			)
 		self.settle()
 
 	def route(self, *parts) -> None:
