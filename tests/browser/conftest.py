@@ -285,8 +285,8 @@ class Desk:
 	def fill(self, fieldname: str, value: str) -> None:
 		"""Type into a field of the current form as a person would (Data, Text Editor, Small Text)."""
 		control = self.page.locator(f'.form-layout .frappe-control[data-fieldname="{fieldname}"]').first
-		editor = control.locator(".ql-editor")
-		target = editor if editor.count() else control.locator("input, textarea").first
+		editor = control.locator('.ql-editor[contenteditable="true"]')
+		target = editor.first if editor.count() else control.locator("input, textarea").first
 		target.click()
 		target.fill(value)
 		self.page.keyboard.press("Tab")
@@ -296,6 +296,9 @@ class Desk:
 		"""Ctrl+S, then wait until the form is saved."""
 		self.page.keyboard.press("Control+s")
 		self.settle()
+		dialog = self.page.locator(".modal.show .modal-body").last
+		if dialog.count() and dialog.is_visible():
+			raise AssertionError(f"saving {self.page.url} showed: {dialog.inner_text()[:500]}")
 		self.page.wait_for_function("() => cur_frm && !cur_frm.is_new() && !cur_frm.is_dirty()")
 
 	def workflow_action(self, action: str) -> None:
