@@ -204,6 +204,35 @@ def compute_cycle_job(cycle_name: str, publish_progress: bool = False) -> dict:
 
 
 @frappe.whitelist()
+def latest_review_cycle(company: str | None = None) -> str | None:
+	"""The review cycle a report opens on: the latest (by period end) that has started (is not Draft) and
+	that the user may read, in `company` or else the user's default company when it has one; trial
+	cycles only for those who see trial results. None when there is none."""
+	from postloan_performance.permissions import sees_trial_results
+
+	if not frappe.has_permission("PL Review Cycle", "read"):
+		return None
+	filters = {"status": ("!=", "Draft")}
+	if not sees_trial_results():
+		filters["is_trial"] = 0
+	# the asked company, else the user's default one first and then any company
+	scopes = (
+		[company] if company else [c for c in (frappe.defaults.get_user_default("Company"),) if c] + [None]
+	)
+	for scope in scopes:
+		rows = frappe.get_list(
+			"PL Review Cycle",
+			filters={**filters, **({"company": scope} if scope else {})},
+			order_by="period_end desc, period_start desc, creation desc",
+			limit_page_length=1,
+			pluck="name",
+		)
+		if rows:
+			return rows[0]
+	return None
+
+
+@frappe.whitelist()
 def calibration_view(cycle: str) -> list[dict]:
 	"""Per layer and grade: target share, actual share and deviation."""
 	from postloan_performance.services.cycle import calibration_view as view

@@ -59,6 +59,13 @@ def reads_all_results(user: str | None = None) -> bool:
 	return is_manager(user) or EXECUTIVE_ROLE in roles_of(user)
 
 
+def sees_trial_results(user: str | None = None) -> bool:
+	"""Whether the user reads results of trial cycles: all but a plain appraisee (a trial's results are
+	never published to him) do; a team leader sees his teams' trial appraisals."""
+	user = _user(user)
+	return reads_all_results(user) or bool(led_teams(user))
+
+
 def employee_of(user: str | None = None) -> str | None:
 	"""The Employee linked to a user (Employee.user_id)."""
 	return frappe.db.get_value("Employee", {"user_id": _user(user)}, "name")

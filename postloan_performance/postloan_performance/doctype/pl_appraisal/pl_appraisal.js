@@ -10,6 +10,30 @@ frappe.ui.form.on("PL Appraisal", {
 		frm.set_query("pl_team", () => ({ filters: { company: frm.doc.company, disabled: 0 } }));
 	},
 
+	before_workflow_action(frm) {
+		// An appraisee reads his appraisal only in Self Review and once it is published: once he has
+		// submitted his self-assessment, refreshing the form would ask the server for what he may no
+		// longer read (403). Skip that refresh; after_workflow_action takes him to his list.
+		if (
+			frm.selected_workflow_action === "Submit Self Review" &&
+			frm.doc.appraisee_user === frappe.session.user &&
+			!frappe.user.has_role(["PL Performance Manager", "System Manager", "PL Executive"])
+		) {
+			const refresh = frm.refresh;
+			frm.refresh = () => {
+				frm.refresh = refresh;
+			};
+			frm.pl_leaves_appraisal = true;
+		}
+	},
+
+	after_workflow_action(frm) {
+		if (frm.pl_leaves_appraisal) {
+			frm.pl_leaves_appraisal = false;
+			frappe.set_route("List", "PL Appraisal");
+		}
+	},
+
 	refresh(frm) {
 		const can_compute =
 			frm.doc.docstatus === 0 &&

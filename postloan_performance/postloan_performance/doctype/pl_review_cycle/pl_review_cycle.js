@@ -3,7 +3,8 @@
 
 frappe.ui.form.on("PL Review Cycle", {
 	setup(frm) {
-		frm.set_query("pl_team", "teams", () => ({ filters: { company: frm.doc.company, disabled: 0 } }));
+		// `teams` is a Table MultiSelect: its query is set on the field itself, not on a grid column
+		frm.set_query("teams", () => ({ filters: { company: frm.doc.company, disabled: 0 } }));
 		frm.set_query("template", "templates", (doc, cdt, cdn) => {
 			const row = locals[cdt][cdn];
 			return { filters: { layer: row.layer, disabled: 0 } };

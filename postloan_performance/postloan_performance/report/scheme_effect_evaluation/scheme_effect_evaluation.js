@@ -19,6 +19,7 @@ frappe.query_reports["Scheme Effect Evaluation"] = {
 		},
 	],
 	onload(report) {
+		const ready = pl_set_latest_review_cycle(report);
 		// the metric values are stored per cycle; recompute them in the background on demand
 		report.page.add_inner_button(__("Recompute Metric Values"), () => {
 			const cycle = report.get_filter_value("review_cycle");
@@ -32,6 +33,7 @@ frappe.query_reports["Scheme Effect Evaluation"] = {
 				freeze: true,
 			});
 		});
+		return ready;
 	},
 	formatter(value, row, column, data, default_formatter) {
 		const formatted = default_formatter(value, row, column, data);
@@ -42,3 +44,12 @@ frappe.query_reports["Scheme Effect Evaluation"] = {
 		return formatted;
 	},
 };
+
+// A required Review Cycle filter opens on the latest cycle the user may see (unless the route set one).
+function pl_set_latest_review_cycle(report) {
+	if (report.get_filter_value("review_cycle")) return;
+	return frappe.xcall("postloan_performance.api.latest_review_cycle").then((cycle) => {
+		// set_input shows the value without a change event: the report then runs once, with it
+		if (cycle) report.get_filter("review_cycle").set_input(cycle);
+	});
+}

@@ -1,0 +1,80 @@
+"""Bad input in the desk: the form shows the server's translated message and nothing is saved."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.conftest import fresh
+from tests.browser.helpers import TEST_PREFIX
+
+ITEM_FIELDS = ("kpi", "weight", "scoring_method", "threshold", "target", "use_stretch", "stretch", "bands")
+
+
+@pytest.fixture
+def language(server, people):
+	"""language(code): the scheme owner's desk language for this test (restored afterwards)."""
+	frappe = server
+	user = people["scheme_owner"]
+	fresh(frappe)
+	before = frappe.db.get_value("User", user, "language")
+
+	def set_to(code: str) -> None:
+		frappe.db.set_value("User", user, "language", code)
+		frappe.db.commit()
+		frappe.clear_cache(user=user)
+
+	yield set_to
+	frappe.db.set_value("User", user, "language", before)
+	frappe.db.commit()
+	frappe.clear_cache(user=user)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_kpi_template_weights_not_adding_up_are_refused(desk, server, language, lang):
+	frappe = server
+	fresh(frappe)
+	source = frappe.get_all("PL KPI Template", {"layer": "Collection", "disabled": 0}, pluck="name", limit=1)[
+		0
+	]
+	items = [
+		{f: row.get(f) for f in ITEM_FIELDS}
+		for row in frappe.get_doc("PL KPI Template", source).items
+		if row.weight
+	]
+	assert len(items) >= 2, "the demo's Collection template has fewer than two KPIs"
+	items[0]["weight"] -= 10  # the weights now add up to 90
+	total = sum(i["weight"] for i in items)
+	name = f"{TEST_PREFIX}weights {lang}"
+	language(lang)
+
+	owner = desk("scheme_owner")
+	owner.watch.expect(r"HTTP 417: .*savedocs")  # the refused save is the point of the test
+	owner.open("pl-kpi-template/new")
+	owner.page.wait_for_function("() => window.cur_frm && cur_frm.doctype === 'PL KPI Template'")
+	owner.settle()
+	owner.fill("template_name", name)
+	owner.js(
+		"""(items) => {
+			cur_frm.set_value('layer', 'Collection');
+			for (const item of items) cur_frm.add_child('items', item);
+			cur_frm.refresh_field('items');
+		}""",
+		items,
+	)
+	owner.settle()
+	owner.page.keyboard.press("Control+s")
+	dialog = owner.page.locator(".modal.show .msgprint").first
+	dialog.wait_for()
+	text = dialog.inner_text()
+	translate = frappe.get_attr("frappe.translate.get_all_translations")
+	message = "KPI weights must add up to 100; they add up to {0}."
+	expected = (translate(lang).get(message, message) if lang != "en" else message).format(
+		round(float(total), 3)
+	)
+	assert text.strip() == expected
+	if lang == "zh":
+		assert "KPI weights" not in text
+	owner.close_dialogs()
+	assert owner.js("() => cur_frm.is_new()")
+	fresh(frappe)
+	assert not frappe.db.exists("PL KPI Template", name)
