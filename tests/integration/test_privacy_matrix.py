@@ -691,6 +691,7 @@ WHITELISTED_TESTS = {
 	"postloan_performance.postloan_performance.doctype.pl_scheme_briefing.pl_scheme_briefing.acknowledge": (
 		"test_permissions.py"
 	),
+	"postloan_performance.api.latest_review_cycle": "test_latest_review_cycle.py",
 	"postloan_performance.api.payout_step": "test_payout.py",
 	"postloan_performance.api.export_payout": "test_payout.py",
 	"postloan_performance.api.last_payout_pool": "test_payout.py",
