@@ -86,7 +86,9 @@ class PLAppraisal(Document):
 		user stored when the appraisal was made) cannot move it out of a review state."""
 		if self.is_new() or frappe.session.user == "Administrator":
 			return
-		stored = frappe.db.get_value("PL Appraisal", self.name, "status")
+		# a locking read: the latest committed state (an appeal filed while publication commits must see
+		# "Published", not the transaction's older snapshot)
+		stored = frappe.db.get_value("PL Appraisal", self.name, "status", for_update=True)
 		if stored == self.status or stored not in REVIEW_STATES:
 			return
 		own = frappe.db.get_value("Employee", {"user_id": frappe.session.user}, "name")
