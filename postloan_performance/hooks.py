@@ -24,7 +24,10 @@ before_install = "postloan_performance.install.before_install"
 after_install = "postloan_performance.install.after_install"
 before_uninstall = "postloan_performance.install.before_uninstall"
 # unique keys the database keeps (services/constraints.py), also on sites restored or upgraded
-after_migrate = ["postloan_performance.services.constraints.after_migrate"]
+after_migrate = [
+	"postloan_performance.services.constraints.after_migrate",
+	"postloan_performance.install.allow_employee_selection",
+]
 
 # Roles ship as fixtures so that `migrate` keeps them in place.
 fixtures = [

@@ -184,6 +184,7 @@ def after_install():
 	"""The default scheme; if it cannot be created, the app is not left recorded as installed."""
 	try:
 		create_default_scheme()
+		allow_employee_selection()
 		from postloan_performance.services.constraints import apply_unique_keys
 
 		apply_unique_keys()
@@ -201,6 +202,33 @@ def after_install():
 		raise
 
 
+# Roles that pick employees in link fields (teams, appraisals, collection cases) without reading HR's
+# employee records: Frappe's "select" permission, nothing more.
+EMPLOYEE_PICKERS = ("PL Performance Manager", "PL Post-Loan Officer")
+
+
+def allow_employee_selection():
+	"""Give the scheme owner and the post-loan officer "select" on Employee (idempotent; install and migrate).
+
+	Without it their Employee link fields answer 403 on search, so the scheme owner cannot build a team
+	or create an appraisal in the desk. Frappe keeps a DocType's role rules in one place: the first custom
+	rule copies Employee's standard rules into Custom DocPerm (what the Role Permissions Manager does).
+	"""
+	from frappe.permissions import add_permission, update_permission_property
+
+	for role in EMPLOYEE_PICKERS:
+		if not frappe.db.exists("Role", role):  # install runs before the role fixtures are synced
+			frappe.get_doc({"doctype": "Role", "role_name": role, "desk_access": 1}).insert(
+				ignore_permissions=True
+			)
+		if frappe.db.exists(
+			"Custom DocPerm", {"parent": "Employee", "role": role, "permlevel": 0, "if_owner": 0}
+		):
+			continue
+		add_permission("Employee", role, 0, "select")
+		update_permission_property("Employee", role, 0, "read", 0)  # a new rule reads by default
+
+
 def before_uninstall():
 	"""Roles and the workflow are not module records, so Frappe would leave them behind; nor would it
 	remove the demo's company, employees and users, which live in ERPNext's tables."""
@@ -210,6 +238,8 @@ def before_uninstall():
 		demo.remove_demo()
 	if frappe.db.exists("Workflow", "PL Appraisal Workflow"):
 		frappe.delete_doc("Workflow", "PL Appraisal Workflow", force=True, ignore_permissions=True)
+	frappe.db.delete("Custom DocPerm", {"parent": "Employee", "role": ("in", PL_ROLES)})
+	frappe.clear_cache(doctype="Employee")
 	for role in PL_ROLES:
 		if frappe.db.exists("Role", role):
 			frappe.db.delete("Has Role", {"role": role})

@@ -75,3 +75,26 @@ def test_a_demo_user_left_by_an_uninstall_gets_his_roles_back(monkeypatch):
 	assert "PL Performance Manager" not in frappe.get_roles(email)
 	demo._make_user(email, "Test", "Returning", ["PL Performance Manager"], "Plp-Test-Returning-1!")
 	assert "PL Performance Manager" in frappe.get_roles(email)
+
+
+def test_scheme_owner_and_officer_pick_employees_but_do_not_read_them(world, rest):
+	"""Employee link fields search with "select"; the employee records themselves stay HR's."""
+	from urllib.parse import quote
+
+	employee = world.employees.ada
+	for who in ("manager", "officer"):
+		client = rest(world.users[who])
+		response = client.post(
+			"/api/method/frappe.desk.search.search_link", json={"doctype": "Employee", "txt": ""}
+		)
+		assert response.status_code == 200, (who, response.get_data(as_text=True)[:300])
+		assert response.json["message"], f"{who} found no employee to pick"
+		assert client.get(f"/api/resource/Employee/{quote(employee)}").status_code == 403
+	# an appraisee picks no one but himself (his own employee record, as ERPNext lets him)
+	response = rest(world.users["ada"]).post(
+		"/api/method/frappe.desk.search.search_link", json={"doctype": "Employee", "txt": ""}
+	)
+	found = (
+		{row["value"] for row in response.json.get("message") or []} if response.status_code == 200 else set()
+	)
+	assert found <= {employee}, found
