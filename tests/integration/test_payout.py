@@ -404,6 +404,35 @@ def test_plan_for_takes_the_latest_version_and_the_layer_first(pay):
 		make_plan("_Test PL Pay Plan Twin", effective_from="2026-01-01")
 
 
+# ---------------------------------------------------------------- one step of a run at a time
+def test_a_step_is_refused_while_another_holds_the_run(pay):
+	"""A second click (or a second HR manager) while a step of the same run runs gets 409, not a second
+	run; once the first is done the step runs."""
+	import pymysql
+
+	from postloan_performance.services import locks
+
+	other = pymysql.connect(
+		host=frappe.conf.db_host or "127.0.0.1",
+		port=int(frappe.conf.db_port or 3306),
+		user=frappe.conf.db_user or frappe.conf.db_name,
+		password=frappe.conf.db_password,
+		database=frappe.conf.db_name,
+	)
+	try:
+		with other.cursor() as cursor:
+			cursor.execute("select get_lock(%s, 0)", (locks.lock_name("payout", pay.run),))
+			assert cursor.fetchone()[0] == 1
+		with pytest.raises(locks.AlreadyRunning):
+			api.payout_step(pay.run, "prepare")
+		assert not frappe.db.count("PL Payout Line", {"payout_run": pay.run})
+		assert frappe.db.get_value("PL Payout Run", pay.run, "status") != "Prepared"
+	finally:
+		other.close()  # the server frees the lock with the session
+	assert api.payout_step(pay.run, "prepare")["status"] == "Prepared"
+	assert frappe.db.count("PL Payout Line", {"payout_run": pay.run}) == 4
+
+
 # ---------------------------------------------------------------- who sees what (REST)
 @pytest.fixture(scope="module")
 def rest_run(world):
@@ -503,32 +532,3 @@ def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	response = manager.get(card)
 	assert response.status_code == 200 and response.json["message"]["value"] == pool
 	assert rui.get(card).json["message"]["value"] == pool  # Rui leads Risk, which the run pays
-
-
-# ---------------------------------------------------------------- one step of a run at a time
-def test_a_step_is_refused_while_another_holds_the_run(pay):
-	"""A second click (or a second HR manager) while a step of the same run runs gets 409, not a second
-	run; once the first is done the step runs."""
-	import pymysql
-
-	from postloan_performance.services import locks
-
-	other = pymysql.connect(
-		host=frappe.conf.db_host or "127.0.0.1",
-		port=int(frappe.conf.db_port or 3306),
-		user=frappe.conf.db_user or frappe.conf.db_name,
-		password=frappe.conf.db_password,
-		database=frappe.conf.db_name,
-	)
-	try:
-		with other.cursor() as cursor:
-			cursor.execute("select get_lock(%s, 0)", (locks.lock_name("payout", pay.run),))
-			assert cursor.fetchone()[0] == 1
-		with pytest.raises(locks.AlreadyRunning):
-			api.payout_step(pay.run, "prepare")
-		assert not frappe.db.count("PL Payout Line", {"payout_run": pay.run})
-		assert frappe.db.get_value("PL Payout Run", pay.run, "status") != "Prepared"
-	finally:
-		other.close()  # the server frees the lock with the session
-	assert api.payout_step(pay.run, "prepare")["status"] == "Prepared"
-	assert frappe.db.count("PL Payout Line", {"payout_run": pay.run}) == 4
