@@ -358,6 +358,8 @@ def delete_test_cycles(frappe) -> int:
 	if not cycles:
 		return 0
 	appraisals = frappe.get_all("PL Appraisal", {"review_cycle": ("in", cycles)}, pluck="name")
+	feedback = frappe.get_all("PL Feedback", {"review_cycle": ("in", cycles)}, pluck="name")
+	frappe.db.delete("ToDo", {"reference_type": "PL Feedback", "reference_name": ("in", feedback or [""])})
 	for doctype, key, values in (
 		("PL Appeal", "appraisal", appraisals),
 		("PL Feedback", "review_cycle", cycles),

@@ -50,6 +50,11 @@ frappe.ui.form.on("PL Appraisal", {
 				});
 			});
 		}
+		const calibrator =
+			frappe.user.has_role("PL Performance Manager") || frappe.user.has_role("System Manager");
+		if (calibrator && frm.doc.status === "Calibration" && frm.doc.template) {
+			frm.add_custom_button(__("Override Grade"), () => pl_override_grade(frm));
+		}
 		if (frm.doc.is_trial) {
 			frm.dashboard.set_headline_alert(
 				__("Trial run: this appraisal never counts as an official result."),
@@ -58,3 +63,37 @@ frappe.ui.form.on("PL Appraisal", {
 		}
 	},
 });
+
+// Calibration: the scheme owner sets the final grade by hand, with the reason (kept on the appraisal).
+function pl_override_grade(frm) {
+	frappe.model.with_doc("PL KPI Template", frm.doc.template).then((template) => {
+		const grades = (template.grade_bands || []).map((b) => b.grade);
+		const dialog = new frappe.ui.Dialog({
+			title: __("Override Grade"),
+			fields: [
+				{
+					fieldname: "grade",
+					fieldtype: "Select",
+					label: __("Grade"),
+					options: grades.join("\n"),
+					default: frm.doc.final_grade,
+					reqd: 1,
+				},
+				{ fieldname: "reason", fieldtype: "Small Text", label: __("Reason"), reqd: 1 },
+			],
+			primary_action_label: __("Override Grade"),
+			primary_action(values) {
+				frappe.call({
+					method: "postloan_performance.api.override_grade",
+					args: { appraisal: frm.doc.name, grade: values.grade, reason: values.reason },
+					freeze: true,
+					callback: () => {
+						dialog.hide();
+						frm.reload_doc();
+					},
+				});
+			},
+		});
+		dialog.show();
+	});
+}

@@ -48,6 +48,28 @@ frappe.ui.form.on("PL Review Cycle", {
 		};
 		const steps = __("Steps");
 		const status = frm.doc.status;
+		if (["Open", "Scoring"].includes(status)) {
+			// 360 requests: one draft feedback, ToDo and notice per reviewer (safe to press again)
+			frm.add_custom_button(
+				__("Request 360 Feedback"),
+				() =>
+					frappe.call({
+						method: "postloan_performance.api.request_feedback",
+						args: { cycle: frm.doc.name },
+						freeze: true,
+						freeze_message: __("Request 360 Feedback"),
+						callback: (r) => {
+							const created = (r.message && r.message.created) || 0;
+							frappe.show_alert({
+								message: __("{0} feedback requests sent.", [created]),
+								indicator: "green",
+							});
+							frm.reload_doc();
+						},
+					}),
+				steps
+			);
+		}
 		if (status === "Draft") step(__("Open Cycle"), "open", steps);
 		if (status === "Open") {
 			step(__("Create Appraisals"), "create_appraisals", steps);
