@@ -45,7 +45,13 @@ def test_existing_review_cycle_shows_fields_and_step_buttons(desk, server):
 	owner.open(f"{slug(DT)}/{cycle}")
 	assert _fields_on_page(owner, SHOWN_SAVED) == {name: True for name in SHOWN_SAVED}
 	buttons = owner.buttons()
-	assert buttons.get("Steps") == ["Create Appraisals", "Start Self Review", "Compute", "Start Scoring"]
+	assert buttons.get("Steps") == [
+		"Create Appraisals",
+		"Start Self Review",
+		"Compute",
+		"Start Scoring",
+		"Request 360 Feedback",
+	]
 	assert "Appraisals" in buttons[""]
 
 

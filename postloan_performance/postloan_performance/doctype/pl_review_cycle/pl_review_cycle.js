@@ -48,6 +48,17 @@ frappe.ui.form.on("PL Review Cycle", {
 		};
 		const steps = __("Steps");
 		const status = frm.doc.status;
+		if (status === "Draft") step(__("Open Cycle"), "open", steps);
+		if (status === "Open") {
+			step(__("Create Appraisals"), "create_appraisals", steps);
+			step(__("Start Self Review"), "start_self_review", steps);
+			step(__("Compute"), "compute", steps);
+			step(__("Start Scoring"), "start_scoring", steps);
+		}
+		if (status === "Scoring") {
+			step(__("Compute"), "compute", steps);
+			step(__("Start Calibration"), "start_calibration", steps);
+		}
 		if (["Open", "Scoring"].includes(status)) {
 			// 360 requests: one draft feedback, ToDo and notice per reviewer (safe to press again)
 			frm.add_custom_button(
@@ -69,17 +80,6 @@ frappe.ui.form.on("PL Review Cycle", {
 					}),
 				steps
 			);
-		}
-		if (status === "Draft") step(__("Open Cycle"), "open", steps);
-		if (status === "Open") {
-			step(__("Create Appraisals"), "create_appraisals", steps);
-			step(__("Start Self Review"), "start_self_review", steps);
-			step(__("Compute"), "compute", steps);
-			step(__("Start Scoring"), "start_scoring", steps);
-		}
-		if (status === "Scoring") {
-			step(__("Compute"), "compute", steps);
-			step(__("Start Calibration"), "start_calibration", steps);
 		}
 		if (status === "Calibration") {
 			step(__("Approve All"), "approve_all", steps);
