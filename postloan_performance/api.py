@@ -309,6 +309,7 @@ def open_cycle_progress(filters: str | dict | None = None) -> dict | str:
 	"""Number card: share of the open review cycle's appraisals that are past Manager Review."""
 	from postloan_performance.services import dashboard
 
+	dashboard.require_pl_role()
 	try:
 		dashboard.require_chart_roles("PL Grade Distribution")  # the cycle's progress: the same readers
 	except frappe.PermissionError:
