@@ -23,6 +23,7 @@ import ast
 import operator
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,8 @@ __all__ = [
 	"MAX_STEPS",
 	"MAX_TEXT",
 	"ExpressionError",
+	"Grammar",
+	"check_names",
 	"check_source",
 	"check_tree",
 	"evaluate",
@@ -349,3 +352,75 @@ def names_in(tree: ast.AST, functions: Iterable[str] = ()) -> set[str]:
 	"""The variable names an expression reads (function names excluded)."""
 	skip = set(functions)
 	return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id not in skip}
+
+
+# --- the grammar of one kind of expression ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grammar:
+	"""What one kind of expression may contain beyond the common limits of :func:`check_tree`.
+
+	``functions``: the names that may be called (positional arguments only); ``constants``: the types a
+	literal may have; ``membership``: whether ``x in (c1, c2)`` / ``not in`` over a list of constants is
+	allowed (the only place a tuple or list may appear)."""
+
+	functions: frozenset[str]
+	constants: tuple[type, ...] = (int, float)
+	membership: bool = False
+
+
+def check_names(text: str, grammar: Grammar, known: Iterable[str]) -> set[str]:
+	"""The single check of an administrator's expression before it is saved: the common limits, then the
+	grammar. Return the known names it uses; raise :class:`ExpressionError` with the code ``empty``,
+	``syntax`` (message), a limit of :func:`check_tree`, ``construct`` (node), ``function`` (name),
+	``membership``, ``unknown`` (names, sorted) or ``no_names``."""
+	text = (text or "").strip()
+	if not text:
+		raise ExpressionError("empty")
+	tree = check_source(text)
+	known = frozenset(known)
+	lists = _membership_lists(tree) if grammar.membership else set()
+	used: set[str] = set()
+	unknown: set[str] = set()
+	for node in ast.walk(tree):
+		if isinstance(node, ast.Tuple | ast.List):
+			if id(node) not in lists:
+				raise ExpressionError("construct", node=type(node).__name__)
+		elif isinstance(node, ast.Call):
+			if not isinstance(node.func, ast.Name) or node.func.id not in grammar.functions or node.keywords:
+				raise ExpressionError("function", name=ast.unparse(node.func))
+		elif isinstance(node, ast.Name):
+			if node.id not in grammar.functions:
+				(used if node.id in known else unknown).add(node.id)
+		elif isinstance(node, ast.Constant):
+			if not isinstance(node.value, grammar.constants):
+				raise ExpressionError("construct", node=type(node.value).__name__)
+		elif isinstance(node, ast.Compare):
+			for op in node.ops:
+				if isinstance(op, ast.Is | ast.IsNot):
+					raise ExpressionError("construct", node=type(op).__name__)
+				if isinstance(op, ast.In | ast.NotIn) and not grammar.membership:
+					raise ExpressionError("construct", node=type(op).__name__)
+	if unknown:
+		raise ExpressionError("unknown", names=sorted(unknown))
+	if not used:
+		raise ExpressionError("no_names")
+	return used
+
+
+def _membership_lists(tree: ast.AST) -> set[int]:
+	"""The ids of the constant lists that stand right of ``in`` / ``not in``; a membership test over
+	anything else is refused."""
+	lists: set[int] = set()
+	for node in ast.walk(tree):
+		if isinstance(node, ast.Compare):
+			for op, right in zip(node.ops, node.comparators, strict=True):
+				if not isinstance(op, ast.In | ast.NotIn):
+					continue
+				if not isinstance(right, ast.Tuple | ast.List) or not all(
+					isinstance(e, ast.Constant) for e in right.elts
+				):
+					raise ExpressionError("membership")
+				lists.add(id(right))
+	return lists

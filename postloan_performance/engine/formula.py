@@ -6,29 +6,14 @@ bounded evaluator of ``engine.expressions`` (the limits on size, powers and time
 rules).
 """
 
-import ast
 import math
 from collections.abc import Mapping
 
 from postloan_performance.engine import expressions
 
 ALLOWED_FUNCTIONS = frozenset({"abs", "min", "max", "round"})
-_ALLOWED_NODES = (
-	ast.Expression,
-	ast.BinOp,
-	ast.UnaryOp,
-	ast.Compare,
-	ast.BoolOp,
-	ast.IfExp,
-	ast.Call,
-	ast.Name,
-	ast.Load,
-	ast.Constant,
-	ast.operator,
-	ast.unaryop,
-	ast.cmpop,
-	ast.boolop,
-)
+# numbers, metric codes, arithmetic, comparisons, and/or/not, x if c else y, abs/min/max/round
+GRAMMAR = expressions.Grammar(functions=ALLOWED_FUNCTIONS)
 
 
 class FormulaError(expressions.ExpressionError):
@@ -51,37 +36,16 @@ def parse_formula(expression: str, known_names: set[str] | frozenset[str]) -> se
 	"unknown" (detail: comma-separated unknown names), and the limits of ``engine.expressions``
 	("too_long", "too_many_nodes", "too_deep", "power", "text_too_long"; detail: the limit).
 	"""
-	text = (expression or "").strip()
-	if not text:
-		raise FormulaError("empty")
 	try:
-		tree = expressions.check_source(text)
+		return expressions.check_names(expression, GRAMMAR, known_names)
 	except expressions.ExpressionError as exc:
 		d = exc.details
-		detail = d.get("message") or d.get("node") or d.get("max") or ""
-		raise FormulaError(exc.code, str(detail), **{k: v for k, v in d.items() if k != "detail"}) from None
-
-	used: set[str] = set()
-	unknown: set[str] = set()
-	for node in ast.walk(tree):
-		if not isinstance(node, _ALLOWED_NODES):
-			raise FormulaError("construct", type(node).__name__)
-		if isinstance(node, ast.Call):
-			if not isinstance(node.func, ast.Name) or node.func.id not in ALLOWED_FUNCTIONS or node.keywords:
-				raise FormulaError("function", ast.unparse(node.func))
-		elif isinstance(node, ast.Name) and node.id not in ALLOWED_FUNCTIONS:
-			if node.id in known_names:
-				used.add(node.id)
-			else:
-				unknown.add(node.id)
-		elif isinstance(node, ast.Constant) and not isinstance(node.value, int | float):
-			raise FormulaError("construct", type(node.value).__name__)
-	if unknown:
-		raise FormulaError("unknown", ", ".join(sorted(unknown)))
-	if not used:
-		# A constant is not a KPI: it would give every employee the same score.
-		raise FormulaError("no_metric")
-	return used
+		code = "no_metric" if exc.code == "no_names" else exc.code
+		names = d.get("names")
+		detail = (
+			", ".join(names) if names else d.get("message") or d.get("node") or d.get("name") or d.get("max")
+		)
+		raise FormulaError(code, str(detail or ""), **{k: v for k, v in d.items() if k != "detail"}) from None
 
 
 def _round(value, digits=0):

@@ -80,25 +80,10 @@ PREVIOUS_VARIABLES = frozenset(
 HISTORY_VARIABLES = frozenset({"max_prev_dpd", "consecutive_overdue"})
 
 FUNCTIONS = {"abs": "pl_abs", "min": "pl_min", "max": "pl_max", "round": "pl_round"}
-_ALLOWED_NODES = (
-	ast.Expression,
-	ast.BinOp,
-	ast.UnaryOp,
-	ast.Compare,
-	ast.BoolOp,
-	ast.IfExp,
-	ast.Call,
-	ast.Name,
-	ast.Load,
-	ast.Constant,
-	ast.Tuple,
-	ast.List,
-	ast.operator,
-	ast.unaryop,
-	ast.cmpop,
-	ast.boolop,
+# the formulas' grammar plus text constants and membership in a list of constants
+GRAMMAR = expressions.Grammar(
+	functions=frozenset(FUNCTIONS), constants=(bool, int, float, str), membership=True
 )
-_ALLOWED_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
 MAX_LENGTH = expressions.MAX_SOURCE
 
 
@@ -112,55 +97,11 @@ class WarningRuleError(expressions.ExpressionError):
 
 def parse_condition(expression: str) -> set[str]:
 	"""The variables a condition uses; raise :class:`WarningRuleError` when it cannot be used."""
-	text = (expression or "").strip()
-	if not text:
-		raise WarningRuleError("empty")
 	try:
-		tree = expressions.check_source(text)
+		return expressions.check_names(expression, GRAMMAR, VARIABLES)
 	except expressions.ExpressionError as exc:
-		raise WarningRuleError(exc.code, **exc.details) from None
-	used: set[str] = set()
-	unknown: set[str] = set()
-	for node in ast.walk(tree):
-		if not isinstance(node, _ALLOWED_NODES):
-			raise WarningRuleError("construct", node=type(node).__name__)
-		if isinstance(node, ast.operator) and not isinstance(node, _ALLOWED_OPERATORS):
-			raise WarningRuleError("construct", node=type(node).__name__)
-		if isinstance(node, ast.Call):
-			if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
-				raise WarningRuleError("function", name=ast.unparse(node.func))
-		elif isinstance(node, ast.Name) and node.id not in FUNCTIONS:
-			(used if node.id in VARIABLES else unknown).add(node.id)
-		elif isinstance(node, ast.Constant) and not isinstance(node.value, bool | int | float | str):
-			raise WarningRuleError("construct", node=type(node.value).__name__)
-		elif isinstance(node, ast.Compare):
-			for op, right in zip(node.ops, node.comparators, strict=True):
-				if isinstance(op, ast.In | ast.NotIn):
-					if not isinstance(right, ast.Tuple | ast.List) or not all(
-						isinstance(e, ast.Constant) for e in right.elts
-					):
-						raise WarningRuleError("membership")
-				elif isinstance(op, ast.Is | ast.IsNot):
-					raise WarningRuleError("construct", node=type(op).__name__)
-		elif isinstance(node, ast.Tuple | ast.List):
-			pass  # only as the right side of in / not in, checked above
-	for node in ast.walk(tree):
-		if isinstance(node, ast.Tuple | ast.List) and not _is_membership_list(tree, node):
-			raise WarningRuleError("construct", node=type(node).__name__)
-	if unknown:
-		raise WarningRuleError("unknown", names=sorted(unknown))
-	if not used:
-		raise WarningRuleError("no_variable")
-	return used
-
-
-def _is_membership_list(tree: ast.AST, target: ast.AST) -> bool:
-	for node in ast.walk(tree):
-		if isinstance(node, ast.Compare):
-			for op, right in zip(node.ops, node.comparators, strict=True):
-				if right is target and isinstance(op, ast.In | ast.NotIn):
-					return True
-	return False
+		code = "no_variable" if exc.code == "no_names" else exc.code
+		raise WarningRuleError(code, **exc.details) from None
 
 
 class _Vectorizer(ast.NodeTransformer):

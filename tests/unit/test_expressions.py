@@ -189,3 +189,77 @@ def test_text_repetition_never_exceeds_the_limit(count, length):
 		assert e.code in {"text_too_long", "too_long"}
 		return
 	assert len(value) <= ex.MAX_TEXT
+
+
+# ---------------------------------------------------------------- one grammar check for both dialects
+def _engine_modules_walking_trees() -> list[str]:
+	import ast
+	from pathlib import Path
+
+	engine_dir = Path(ex.__file__).parent
+	found = []
+	for path in sorted(engine_dir.glob("*.py")):
+		if path.name == "expressions.py":
+			continue
+		tree = ast.parse(path.read_text(encoding="utf-8"))
+		for node in ast.walk(tree):
+			if isinstance(node, ast.Attribute) and node.attr == "walk" and ast.unparse(node.value) == "ast":
+				found.append(path.name)
+				break
+	return found
+
+
+def test_expressions_are_checked_in_one_place():
+	"""The node whitelist is a security boundary: no engine module but expressions.py walks a tree."""
+	assert _engine_modules_walking_trees() == []
+	assert isinstance(f.GRAMMAR, ex.Grammar) and isinstance(w.GRAMMAR, ex.Grammar)
+
+
+@pytest.mark.parametrize(
+	"expression, code, detail",
+	[
+		("collection_rate in recovery_rate", "construct", "In"),
+		("collection_rate is recovery_rate", "construct", "Is"),
+		("(collection_rate, recovery_rate)", "construct", "Tuple"),
+		("'text' + collection_rate", "construct", "str"),
+		("len(collection_rate)", "function", "len"),
+		("abs(x=collection_rate)", "construct", "keyword"),
+		("collection_rate + nobody + anybody", "unknown", "anybody, nobody"),
+		("1 + 2", "no_metric", ""),
+		("   ", "empty", ""),
+	],
+)
+def test_formula_grammar(expression, code, detail):
+	with pytest.raises(f.FormulaError) as caught:
+		f.parse_formula(expression, frozenset({"collection_rate", "recovery_rate"}))
+	assert (caught.value.code, caught.value.detail) == (code, detail)
+
+
+@pytest.mark.parametrize(
+	"expression, code, details",
+	[
+		("dpd in max_prev_dpd", "membership", {}),
+		("dpd in (1, prev_dpd)", "membership", {}),
+		("dpd is None", "construct", {"node": "Is"}),
+		("(dpd, 1)", "construct", {"node": "Tuple"}),
+		("dpd > 0 and foo(dpd)", "function", {"name": "foo"}),
+		("zz > 0 and aa > 1", "unknown", {"names": ["aa", "zz"]}),
+		("1 > 0", "no_variable", {}),
+	],
+)
+def test_warning_rule_grammar(expression, code, details):
+	with pytest.raises(w.WarningRuleError) as caught:
+		w.parse_condition(expression)
+	assert caught.value.code == code
+	assert {k: caught.value.details[k] for k in details} == details
+
+
+def test_the_dialects_accept_what_they_should():
+	assert f.parse_formula(
+		"round(collection_rate * 100, 1) if recovery_rate > 0 else 0",
+		{
+			"collection_rate",
+			"recovery_rate",
+		},
+	) == {"collection_rate", "recovery_rate"}
+	assert w.parse_condition('product in ("SME", "Auto") and dpd > 30') == {"product", "dpd"}
