@@ -1,25 +1,37 @@
-"""Score bands for the Banded scoring method, written one per line as `from, to, score`."""
+"""Score bands for the Banded scoring method, written one per line as `from, to, score`.
 
-import itertools
+This module only reads the text; the rule a set of bands must follow is ``scoring.check_bands``, the same
+one the scoring uses, so a template that saves is a template that scores.
+"""
+
 import math
 
+from postloan_performance.engine import EngineError
+from postloan_performance.engine.scoring import ConfigError, check_bands
 
-class BandError(ValueError):
-	"""`code` is "format", "number", "order" or "overlap"; `line` is the 1-based line number."""
+_CODES = {"invalid_band_score": "score", "band_order": "order", "band_overlap": "overlap"}
+
+
+class BandError(EngineError):
+	"""`code` is "format", "number", "score" (negative), "order" or "overlap"; `line` is the 1-based
+	line number of the text."""
 
 	def __init__(self, code: str, line: int):
-		super().__init__(f"{code} at line {line}")
-		self.code = code
-		self.line = line
+		super().__init__(code, line=line)
+
+	@property
+	def line(self) -> int:
+		return self.details["line"]
 
 
 def parse_bands(text: str) -> list[tuple[float | None, float | None, float]]:
 	"""Parse band lines into (from, to, score) tuples sorted by `from`.
 
 	`from` is inclusive and `to` exclusive; an empty bound is open-ended (None). Bands may leave gaps
-	(an actual in a gap scores 0) but may not overlap.
+	(an actual in a gap scores 0) but may not overlap. No line gives no band (an empty list).
 	"""
 	bands: list[tuple[float | None, float | None, float]] = []
+	lines: list[int] = []
 	for number, raw in enumerate((text or "").splitlines(), start=1):
 		line = raw.strip()
 		if not line:
@@ -35,12 +47,16 @@ def parse_bands(text: str) -> list[tuple[float | None, float | None, float]]:
 			raise BandError("number", number) from None
 		if any(v is not None and not math.isfinite(v) for v in (low, high, score)):
 			raise BandError("number", number)
-		if low is not None and high is not None and low >= high:
-			raise BandError("order", number)
 		bands.append((low, high, score))
-
-	ordered = sorted(bands, key=lambda b: -math.inf if b[0] is None else b[0])
-	for (_l1, h1, _s1), (l2, _h2, _s2) in itertools.pairwise(ordered):
-		if h1 is None or l2 is None or l2 < h1:
-			raise BandError("overlap", bands.index((l2, _h2, _s2)) + 1)
-	return ordered
+		lines.append(number)
+	if not bands:
+		return []
+	try:
+		return check_bands(bands)
+	except ConfigError as exc:
+		if exc.code == "band_overlap":
+			second = tuple(exc.details["second"])
+			index = next(i for i, band in enumerate(bands) if band[:2] == second)
+		else:
+			index = exc.details.get("band", 0)
+		raise BandError(_CODES.get(exc.code, exc.code), lines[index]) from None

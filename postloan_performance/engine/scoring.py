@@ -282,7 +282,11 @@ def linear_score(
 	return floor_score + (value - th) / (tg - th) * (100.0 - floor_score)
 
 
-def _parse_bands(bands: Any) -> list[tuple[float | None, float | None, float]]:
+def check_bands(bands: Any) -> list[tuple[float | None, float | None, float]]:
+	"""The bands ``[from, to) -> score`` as numbers sorted by ``from``: the one rule for bands, used at
+	scoring time and (through ``engine.bands``) when a template is saved. A score is a finite number
+	>= 0, ``from`` is below ``to``, an empty bound is open-ended, and bands may leave gaps but not
+	overlap."""
 	if bands is None or isinstance(bands, str | bytes):
 		raise MissingTargetError(method=BANDED)
 	parsed: list[tuple[float | None, float | None, float]] = []
@@ -322,7 +326,7 @@ def banded_score(actual: float, bands: Sequence[Any]) -> float:
 	(no cap): the template owner sets them.
 	"""
 	value = _number(actual, "actual")
-	for low, high, score in _parse_bands(bands):
+	for low, high, score in check_bands(bands):
 		if (low is None or value >= low) and (high is None or value < high):
 			return score
 	return 0.0

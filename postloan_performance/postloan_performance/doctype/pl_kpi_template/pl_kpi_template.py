@@ -112,6 +112,7 @@ class PLKPITemplate(Document):
 				reasons = {
 					"format": _("write from, to, score"),
 					"number": _("bounds and scores must be numbers"),
+					"score": _("scores cannot be negative"),
 					"order": _("from must be below to"),
 					"overlap": _("bands overlap"),
 				}
