@@ -5,7 +5,7 @@ are the DocType field names of the post-loan DocTypes (``name`` is the document 
 columns hold employee *keys* ("E0001" …) that the site loader maps to Employee documents. The same seed
 and arguments always give identical frames.
 
-Model (DESIGN.md, "Post-loan data"):
+Model:
 
 * **Organisation** – one root management team, optional sub-management teams, and collection, risk-control
   and customer-service teams under them; the first member of every team is its lead. A few collectors move

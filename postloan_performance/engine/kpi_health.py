@@ -1,6 +1,6 @@
 """KPI Health: does a KPI still tell people apart, and is its target set where it bites?
 
-The maths behind the KPI Health report (DESIGN.md, "Reports": KPIs that do not discriminate, targets
+The maths behind the KPI Health report (KPIs that do not discriminate, targets
 everyone beats or misses). Pure Python; no frappe. Input is one :class:`KpiLine` per appraisal KPI line of
 a cycle; :func:`kpi_health` returns one :class:`KpiHealth` per KPI code.
 

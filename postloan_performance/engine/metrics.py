@@ -1,4 +1,4 @@
-"""The eighteen built-in metrics of DESIGN.md ("Built-in metrics"), computed set-wise with pandas.
+"""The eighteen built-in metrics (docs/scheme.md, "Built-in metrics"), computed set-wise with pandas.
 
 Every metric has the signature ``metric(frames, subjects, period, baseline=None) -> pd.Series`` and
 returns one float per subject (every subject of ``subjects`` appears, in first-seen order), NaN when the
@@ -411,7 +411,7 @@ def npl_ratio(
 	"""NPL ratio in percent: Σ outstanding classified Substandard/Doubtful/Loss ÷ Σ outstanding.
 
 	Choice: the snapshot date is the single latest ``as_of_date`` present in the snapshot data at or before
-	the period end (DESIGN "the last snapshot date ≤ period end"); each loan's snapshot on that date is
+	the period end (the latest snapshot date ≤ period end); each loan's snapshot on that date is
 	used (the last row if a loan has duplicates), and loans without a snapshot on that date are not in the
 	portfolio (e.g. repaid). Portfolio: loans of the subject's teams; people: loans of the subject's cases
 	active on that date. NaN without a snapshot or when Σ outstanding is 0.

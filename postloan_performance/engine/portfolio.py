@@ -308,7 +308,7 @@ def vintage_m2_plus(snapshots: pd.DataFrame | None, loans: pd.DataFrame | None) 
 def monthly_recovery_rate(
 	cases: pd.DataFrame | None, recoveries: pd.DataFrame | None, months: Sequence[tuple[Any, Any]]
 ) -> pd.DataFrame:
-	"""DESIGN's recovery_rate for each month: Σ recoveries received in the month ÷ Σ entry_overdue_amount
+	"""The recovery_rate metric for each month: Σ recoveries received in the month ÷ Σ entry_overdue_amount
 	of the cases active in the month (open at its start or opened in it: opened_on ≤ end and closed_on
 	empty or ≥ start), in percent.
 
@@ -352,7 +352,7 @@ def _alerts(alerts: pd.DataFrame | None, by: str | None) -> pd.DataFrame:
 def alert_outcomes(alerts: pd.DataFrame | None, period: Any, by: str) -> pd.DataFrame:
 	"""Alerts raised in ``period`` by ``by`` (e.g. ``rule`` or ``officer``): ``alerts``, ``confirmed``,
 	``false_alarms``, ``pending`` and ``precision`` = confirmed ÷ (confirmed + false alarms) in percent
-	(DESIGN warning_precision; pending alerts are not judged yet, NaN when none is judged)."""
+	(the warning_precision metric; pending alerts are not judged yet, NaN when none is judged)."""
 	start, end = _period(period)
 	frame = _alerts(alerts, by)
 	frame = frame[(frame["_raised"] >= start) & (frame["_raised"] <= end)]
@@ -401,7 +401,7 @@ def warning_recall_by(
 	groups: Iterable[Any] = (),
 	lookback_days: int = RECALL_LOOKBACK_DAYS,
 ) -> pd.DataFrame:
-	"""DESIGN warning_recall per alert group (``by``: ``rule``, ``officer`` …).
+	"""The warning_recall metric per alert group (``by``: ``rule``, ``officer`` …).
 
 	``first_npl``: ``loan``, ``first_npl_on`` (each loan's first NPL snapshot date over all history; only
 	those in ``period`` count). ``alerts``: ``loan``, ``raised_on``, ``outcome`` and the ``by`` column. A

@@ -1,4 +1,4 @@
-"""Scoring rules of the post-loan performance scheme (DESIGN.md, section "Scoring").
+"""Scoring rules of the post-loan performance scheme (docs/scheme.md).
 
 Line scores (Linear, Banded, Binary, Ratio), the quantitative / qualitative / total aggregation, grade
 bands and the forced distribution used for calibration. Pure Python (pandas only to accept Series and
@@ -218,7 +218,7 @@ def validate_targets(
 	zero. ``threshold`` and ``stretch`` may be None (not used); when ``target`` is None and both others are
 	given they must still be ordered between themselves.
 
-	``method`` (default "Linear", the DESIGN default) makes the target required for Linear, Binary and
+	``method`` (default "Linear") makes the target required for Linear, Binary and
 	Ratio (:class:`MissingTargetError`); pass the line's method for Banded lines, or None to check only the
 	order. Ratio also needs a strictly positive target (code ``ratio_target_not_positive``): a ratio to a
 	zero or negative target has no meaning.
@@ -247,7 +247,7 @@ def linear_score(
 	threshold_score: float = DEFAULT_THRESHOLD_SCORE,
 	cap: float = DEFAULT_CAP,
 ) -> float:
-	"""DESIGN's Linear rule (Higher is Better; Lower is Better is the exact mirror).
+	"""The Linear rule (Higher is Better; Lower is Better is the exact mirror).
 
 	- worse than threshold → 0; at threshold → ``threshold_score`` (60);
 	- threshold → target: linear from ``threshold_score`` to 100;
@@ -374,7 +374,7 @@ def score_line(
 ) -> float | None:
 	"""Score one KPI line with its method; None when ``actual`` is None/NaN (the line has no data).
 
-	An empty ``method`` (an unset Select field) means "Linear", the DESIGN default. For a line without data
+	An empty ``method`` (an unset Select field) means "Linear", the default. For a line without data
 	only the direction and method are checked: validate the template lines with :func:`validate_targets`.
 	"""
 	_sign(direction)
@@ -482,7 +482,7 @@ def qualitative_score(
 	criteria_weights: Mapping[str, float] | None,
 	group_weights: Mapping[str, float] | None,
 ) -> float | None:
-	"""360 score in 0..100 from ratings 1..5 (DESIGN: rating ÷ 5 × 100, so an all-1 appraisal scores 20).
+	"""360 score in 0..100 from ratings 1..5 (rating ÷ 5 × 100, so an all-1 appraisal scores 20).
 
 	``ratings``: iterable of ``(criterion, rater_group, rating)`` or a DataFrame with those columns.
 	Per criterion, the mean rating of each rater group; groups are combined with ``group_weights``
@@ -580,7 +580,7 @@ def grade_for(score: float | None, bands: Iterable[Any] = DEFAULT_GRADE_BANDS) -
 	"""Grade of the band with the highest ``min_score`` that ``score`` reaches (None for no score).
 
 	``bands`` is a list of ``(grade, min_score)`` (or mappings with grade/min_score) in any order.
-	Choices: a score below every band gets the lowest band's grade (DESIGN: "D below"); comparisons
+	Choices: a score below every band gets the lowest band's grade ("D below"); comparisons
 	tolerate 1e-9 of float noise so a total shown as 95.00 grades S, while 94.999 is an A.
 	"""
 	if is_missing(score):

@@ -2,7 +2,7 @@
 statistics (mean, median, p90) and customer feedback scores (CSAT, NPS) by group. Pure pandas + numpy,
 no frappe.
 
-The definitions follow DESIGN's built-in metrics so that grouping by agent gives the agent's KPI values:
+The definitions follow the built-in metrics so that grouping by agent gives the agent's KPI values:
 a ticket is in the period when its opening date is; it is resolved when its resolution date is on or
 before the period end; first-response minutes are taken over tickets with a response not before the
 opening; CSAT = mean csat ÷ 5 × 100, NPS = % nps ≥ 9 − % nps ≤ 6. No data is NaN, never 0.

@@ -95,7 +95,7 @@ def npl_ratio(company: str | None = None) -> dict:
 	"""NPL ratio (percent) on the latest snapshot date, in one aggregate query.
 
 	As the built-in metric: Σ outstanding of snapshots classified Substandard/Doubtful/Loss ÷ Σ
-	outstanding, over the snapshots of the single latest `as_of_date` (DESIGN, npl_ratio).
+	outstanding, over the snapshots of the single latest `as_of_date` (the npl_ratio metric).
 	"""
 	join, condition, params = _loan_join(company)
 	inner_join, inner_condition, _params = _loan_join(company, "s2", "l2")
@@ -167,7 +167,7 @@ def last_full_month(reference: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def recovery_rate(company: str | None = None, on: dt.date | None = None) -> dict:
-	"""Recovery rate (percent) of the last full month of data, per DESIGN's recovery_rate formula.
+	"""Recovery rate (percent) of the last full month of data, per the recovery_rate metric.
 
 	The month is the latest full calendar month up to the latest snapshot date (or today, whichever
 	is earlier). Σ recoveries received in the month ÷ Σ entry_overdue_amount of the cases active at

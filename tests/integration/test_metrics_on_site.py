@@ -4,7 +4,7 @@ A fixed-seed generated portfolio (600 loans, nine month-ends from January 2025: 
 actions, promises, recoveries, alerts, events, assessments, tickets, customer feedback, surveys) is
 loaded into the site inside the test transaction (rolled back after each test). Every metric is then
 computed through the site path (SQL frame loaders + engine, `services.metrics.compute_metric`) and
-compared with `Reference`, a plain-Python reading of DESIGN.md's "Built-in metrics" table over the
+compared with `Reference`, a plain-Python reading of the "Built-in metrics" table of docs/scheme.md over the
 *generated* rows (it never imports the engine). The appraisal pipeline is then run end to end (Built-in,
 Formula, Server Script and Manual KPIs, Linear scores, idempotent recomputation, permission) and its
 query count is checked not to grow with the number of appraisals.
@@ -162,7 +162,7 @@ def _percent(hits: int, total: int) -> float | None:
 
 
 class Reference:
-	"""DESIGN.md's "Built-in metrics" table in plain Python over the generated rows (employee keys).
+	"""The "Built-in metrics" table of docs/scheme.md in plain Python over the generated rows (employee keys).
 
 	Subjects: ("employee", key); ("team", team) = the people of the team and its sub-teams, a record
 	counting when its employee was a member on the record's date (cases: any day of the part of the
@@ -408,7 +408,7 @@ class Reference:
 		return _percent(kept, total)
 
 	def right_party_contact_rate(self, subject, start, end, baseline):
-		# DESIGN: "actions with contact_result Right Party ÷ Call and Visit actions". Legal actions reach
+		# the metric: "actions with contact_result Right Party ÷ Call and Visit actions". Legal actions reach
 		# the right party too; counting them over Call/Visit only could exceed 100 %, so the numerator is
 		# the Call and Visit actions that reached the right party (the engine's documented reading).
 		hits = total = 0
@@ -738,7 +738,7 @@ def test_team_satisfaction_from_the_cycle_survey(loaded):
 
 
 def _linear(actual, direction, threshold, target, stretch, floor=60.0, cap=120.0) -> float:
-	"""DESIGN's Linear rule, written out for the expected scores."""
+	"""The Linear rule (docs/scheme.md), written out for the expected scores."""
 	if direction == "Lower is Better":
 		actual, threshold, target = -actual, -threshold, -target
 		stretch = None if stretch is None else -stretch

@@ -156,7 +156,7 @@ def _close(got, expected, rel=1e-9) -> bool:
 
 
 def _hand_collectors(ds, start: str, end: str) -> dict[str, dict]:
-	"""DESIGN's collection metrics per collector, read straight off the generated rows."""
+	"""The collection metrics per collector, read straight off the generated rows."""
 	s, e = pd.Timestamp(start), pd.Timestamp(end)
 	cases = ds.cases.assign(_opened=_day(ds.cases["opened_on"]), _closed=_day(ds.cases["closed_on"]))
 	collector_of = dict(zip(cases["name"], cases["collector"], strict=True))

@@ -1,4 +1,4 @@
-"""Hand-worked cases for engine.metrics (DESIGN.md, "Built-in metrics").
+"""Hand-worked cases for engine.metrics (docs/scheme.md, "Built-in metrics").
 
 Period: 2024-01-01 … 2024-03-31 (2024 is a leap year); baseline: 2023-10-01 … 2023-12-31.
 Each family builds a few rows by hand; the expected values are worked out in the comments.

@@ -1,4 +1,4 @@
-"""Hand-worked cases for engine.scoring (DESIGN.md, "Scoring"). The arithmetic is in the comments."""
+"""Hand-worked cases for engine.scoring (docs/scheme.md, "Line scores"). The arithmetic is in the comments."""
 
 from __future__ import annotations
 

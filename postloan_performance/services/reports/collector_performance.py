@@ -1,6 +1,6 @@
 """Collector Performance: each collector's collection KPIs over a period, ranked by recovered amount.
 
-The values are the built-in metrics of DESIGN.md for every collector at once (Employee subjects), equal to
+The values are the built-in metrics (docs/scheme.md) for every collector at once (Employee subjects), equal to
 his KPI actuals for the same period (`services.metrics` + `engine.metrics`), but summed per collector by
 the database (GROUP BY) instead of loading the period's cases, actions and recoveries into pandas (~300,000
 rows for a quarter of the benchmark data). The statements follow the engine's attribution for Employee

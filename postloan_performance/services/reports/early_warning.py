@@ -1,7 +1,7 @@
 """Early Warning Effectiveness: alerts, outcomes, precision, recall and lead time by rule or by officer.
 
-Precision is DESIGN's warning_precision (Confirmed ÷ judged alerts raised in the period). Recall is
-DESIGN's warning_recall: of the loans first classified NPL in the period, the share that had an alert in
+Precision is the warning_precision metric (Confirmed ÷ judged alerts raised in the period). Recall is
+the warning_recall metric: of the loans first classified NPL in the period, the share that had an alert in
 the 90 days before. By rule, over the whole portfolio in view, every rule is measured against every such
 loan. By officer (and whenever the alerts in view are limited to some officers: an officer filter or a
 team leader's view) it is the officer's recall as in the KPI: of the NPL loans he raised an alert on

@@ -163,7 +163,7 @@ def evaluate(filters: dict) -> tuple[list[health.KpiHealth], dict[str, str]]:
 
 
 def line_cap(line, template_cap: float) -> float:
-	"""The highest score the line's rule can give (DESIGN "Scoring")."""
+	"""The highest score the line's rule can give (docs/scheme.md, "Line scores")."""
 	method = line.scoring_method or scoring.LINEAR
 	if method == scoring.BINARY:
 		return 100.0
