@@ -57,7 +57,7 @@ import pandas as pd
 
 from postloan_performance.engine import EngineError
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
-from postloan_performance.engine.scoring import HIGHER_IS_BETTER, LOWER_IS_BETTER
+from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 
 __all__ = [
 	"METRICS",
@@ -884,125 +884,43 @@ class MetricSpec:
 	needs_baseline: bool = False
 
 
-_H, _L = HIGHER_IS_BETTER, LOWER_IS_BETTER
 _LOAN_DATA = ("loans",)
-_SPECS: tuple[tuple[str, str, str, str, MetricFunction, tuple[str, ...]], ...] = (
-	("npl_ratio", "NPL Ratio", "%", _L, npl_ratio, ("snapshots", "cases", *_LOAN_DATA)),
-	(
-		"npl_ratio_reduction",
-		"NPL Ratio Reduction",
-		"%",
-		_H,
-		npl_ratio_reduction,
-		("snapshots", "cases", *_LOAN_DATA),
-	),
-	("recovery_rate", "Recovery Rate", "%", _H, recovery_rate, ("cases", "recoveries", *_LOAN_DATA)),
-	(
-		"recovery_rate_improvement",
-		"Recovery Rate Improvement",
-		"%",
-		_H,
-		recovery_rate_improvement,
-		("cases", "recoveries", *_LOAN_DATA),
-	),
-	(
-		"collection_success_rate",
-		"Collection Success Rate",
-		"%",
-		_H,
-		collection_success_rate,
-		("cases", *_LOAN_DATA),
-	),
-	(
-		"avg_collection_cycle_days",
-		"Average Collection Cycle",
-		"days",
-		_L,
-		avg_collection_cycle_days,
-		("cases", *_LOAN_DATA),
-	),
-	(
-		"ptp_kept_rate",
-		"Promise-to-Pay Kept Rate",
-		"%",
-		_H,
-		ptp_kept_rate,
-		("actions", "recoveries", "cases", *_LOAN_DATA),
-	),
-	(
-		"right_party_contact_rate",
-		"Right-Party Contact Rate",
-		"%",
-		_H,
-		right_party_contact_rate,
-		("actions", "cases", *_LOAN_DATA),
-	),
-	(
-		"recovered_amount",
-		"Recovered Amount",
-		"amount",
-		_H,
-		recovered_amount,
-		("recoveries", "cases", *_LOAN_DATA),
-	),
-	("warning_precision", "Early Warning Precision", "%", _H, warning_precision, ("alerts", *_LOAN_DATA)),
-	("warning_recall", "Early Warning Recall", "%", _H, warning_recall, ("snapshots", "alerts", *_LOAN_DATA)),
-	(
-		"risk_report_quality",
-		"Risk Report Quality",
-		"%",
-		_H,
-		risk_report_quality,
-		("assessments", *_LOAN_DATA),
-	),
-	(
-		"risk_event_handling_hours",
-		"Risk Event Handling Time",
-		"hours",
-		_L,
-		risk_event_handling_hours,
-		("events", *_LOAN_DATA),
-	),
-	(
-		"ticket_resolution_rate",
-		"Ticket Resolution Rate",
-		"%",
-		_H,
-		ticket_resolution_rate,
-		("tickets", *_LOAN_DATA),
-	),
-	(
-		"first_response_minutes",
-		"First Response Time",
-		"minutes",
-		_L,
-		first_response_minutes,
-		("tickets", *_LOAN_DATA),
-	),
-	(
-		"customer_satisfaction",
-		"Customer Satisfaction",
-		"%",
-		_H,
-		customer_satisfaction,
-		("customer_feedback", "cases", *_LOAN_DATA),
-	),
-	(
-		"customer_loyalty_nps",
-		"Customer Loyalty (NPS)",
-		"points",
-		_H,
-		customer_loyalty_nps,
-		("customer_feedback", "cases", *_LOAN_DATA),
-	),
-	("team_satisfaction", "Team Satisfaction", "points", _H, team_satisfaction, ("survey",)),
-)
+# code -> (function, every frame it may read); label, unit and direction come from metric_catalog
+_FUNCTIONS: dict[str, tuple[MetricFunction, tuple[str, ...]]] = {
+	"npl_ratio": (npl_ratio, ("snapshots", "cases", *_LOAN_DATA)),
+	"npl_ratio_reduction": (npl_ratio_reduction, ("snapshots", "cases", *_LOAN_DATA)),
+	"recovery_rate": (recovery_rate, ("cases", "recoveries", *_LOAN_DATA)),
+	"recovery_rate_improvement": (recovery_rate_improvement, ("cases", "recoveries", *_LOAN_DATA)),
+	"collection_success_rate": (collection_success_rate, ("cases", *_LOAN_DATA)),
+	"avg_collection_cycle_days": (avg_collection_cycle_days, ("cases", *_LOAN_DATA)),
+	"ptp_kept_rate": (ptp_kept_rate, ("actions", "recoveries", "cases", *_LOAN_DATA)),
+	"right_party_contact_rate": (right_party_contact_rate, ("actions", "cases", *_LOAN_DATA)),
+	"recovered_amount": (recovered_amount, ("recoveries", "cases", *_LOAN_DATA)),
+	"warning_precision": (warning_precision, ("alerts", *_LOAN_DATA)),
+	"warning_recall": (warning_recall, ("snapshots", "alerts", *_LOAN_DATA)),
+	"risk_report_quality": (risk_report_quality, ("assessments", *_LOAN_DATA)),
+	"risk_event_handling_hours": (risk_event_handling_hours, ("events", *_LOAN_DATA)),
+	"ticket_resolution_rate": (ticket_resolution_rate, ("tickets", *_LOAN_DATA)),
+	"first_response_minutes": (first_response_minutes, ("tickets", *_LOAN_DATA)),
+	"customer_satisfaction": (customer_satisfaction, ("customer_feedback", "cases", *_LOAN_DATA)),
+	"customer_loyalty_nps": (customer_loyalty_nps, ("customer_feedback", "cases", *_LOAN_DATA)),
+	"team_satisfaction": (team_satisfaction, ("survey",)),
+}
 _NEEDS_BASELINE = frozenset({"npl_ratio_reduction", "recovery_rate_improvement"})
 
 METRICS: dict[str, MetricSpec] = {
-	code: MetricSpec(code, label, unit, direction, function, frames, code in _NEEDS_BASELINE)
-	for code, label, unit, direction, function, frames in _SPECS
+	code: MetricSpec(
+		code,
+		BUILTIN_METRICS[code]["label"],
+		BUILTIN_METRICS[code]["unit"],
+		BUILTIN_METRICS[code]["direction"],
+		function,
+		frames,
+		code in _NEEDS_BASELINE,
+	)
+	for code, (function, frames) in _FUNCTIONS.items()
 }
+assert set(METRICS) == set(BUILTIN_METRICS), "every catalogued metric has a function and vice versa"
 
 
 def compute(

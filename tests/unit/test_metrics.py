@@ -685,3 +685,18 @@ def test_engine_never_imports_frappe_and_scipy_is_lazy():
 	)
 	root = str(__import__("pathlib").Path(__file__).resolve().parents[2])
 	subprocess.run([sys.executable, "-c", code], check=True, cwd=root)
+
+
+def test_the_catalog_is_the_one_list_of_metrics():
+	"""Labels, units and directions live in metric_catalog; the KPI form offers exactly those codes."""
+	import json
+	from pathlib import Path
+
+	from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
+
+	assert {code: (s.label, s.unit, s.direction) for code, s in m.METRICS.items()} == {
+		code: (c["label"], c["unit"], c["direction"]) for code, c in BUILTIN_METRICS.items()
+	}
+	kpi = Path(m.__file__).parents[1] / "postloan_performance" / "doctype" / "pl_kpi" / "pl_kpi.json"
+	field = next(f for f in json.loads(kpi.read_text())["fields"] if f["fieldname"] == "builtin_metric")
+	assert [o for o in field["options"].split("\n") if o] == list(BUILTIN_METRICS)
