@@ -33,7 +33,7 @@ from shape import Targets, build
 import frappe
 from frappe.utils import add_months, get_last_day, getdate, now
 
-from postloan_performance.engine import importing
+from postloan_performance.engine import row_rules
 from postloan_performance.install import default_template_name
 from postloan_performance.services import portfolio_months, postloan_data
 from postloan_performance.services.cycle import reserve_names
@@ -104,7 +104,7 @@ def cycle_dates(start: str, months: int) -> dict[str, dt.date]:
 
 def _post_loan_frame(ds, frame_name: str, employee_of: dict[str, str]) -> pd.DataFrame:
 	doctype, _columns = POST_LOAN_FRAMES[frame_name]
-	spec = importing.SPECS[doctype]
+	spec = row_rules.SPECS[doctype]
 	frame = getattr(ds, frame_name).copy()
 	if frame_name == "loans":
 		frame["company"] = COMPANY
@@ -124,7 +124,7 @@ def load_post_loan(ds, employee_of: dict[str, str]) -> dict[str, int]:
 	written = {}
 	for frame_name, (doctype, _columns) in POST_LOAN_FRAMES.items():
 		frame = _post_loan_frame(ds, frame_name, employee_of)
-		spec = importing.SPECS[doctype]
+		spec = row_rules.SPECS[doctype]
 		started, rows, since_commit = time.perf_counter(), 0, 0
 		for begin in range(0, len(frame), postloan_data.INSERT_CHUNK_SIZE):
 			chunk = frame.iloc[begin : begin + postloan_data.INSERT_CHUNK_SIZE]

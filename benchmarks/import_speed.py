@@ -31,7 +31,7 @@ import frappe
 from frappe.utils import now
 
 from postloan_performance.datagen.generator import OrgSpec, generate
-from postloan_performance.engine import importing
+from postloan_performance.engine import row_rules
 from postloan_performance.services import import_keys, postloan_data
 from postloan_performance.services.bulk import bulk_update
 from postloan_performance.services.demo_data import load_employees
@@ -71,7 +71,7 @@ def setup(args) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
 	loans["name"] = loans["loan_no"] = PREFIX + loans["loan_no"]
 	loans["company"] = company
 	loans["managing_team"] = None
-	spec = importing.SPECS["PL Loan"]
+	spec = row_rules.SPECS["PL Loan"]
 	for column in spec.columns:
 		if column not in loans:
 			loans[column] = None

@@ -1,7 +1,7 @@
 """Delinquency: buckets, the five-category classification and the collection-case lifecycle.
 
 Pure numpy + pandas (no frappe). This module holds the app's ONE definition of the delinquency buckets and
-of the default classification thresholds; ``engine.importing``, ``datagen`` and the Frappe services import
+of the default classification thresholds; ``engine.row_rules``, ``datagen`` and the Frappe services import
 them from here.
 
 Buckets (30-day steps, seven buckets): M0 = current (0 DPD), M1 = 1–30, M2 = 31–60, M3 = 61–90,
@@ -113,7 +113,7 @@ class Thresholds:
 		return self
 
 	def upper_bounds(self) -> tuple[tuple[int, str], ...]:
-		"""(highest dpd, class) pairs: the form ``engine.importing`` reads."""
+		"""(highest dpd, class) pairs: the form ``engine.row_rules`` reads."""
 		return tuple(zip(self.as_tuple(), CLASSIFICATIONS[:-1], strict=True))
 
 

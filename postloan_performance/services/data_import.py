@@ -24,7 +24,7 @@ import frappe
 from frappe import _
 from frappe.utils import escape_html, now_datetime
 
-from postloan_performance.engine import importing
+from postloan_performance.engine import row_rules
 from postloan_performance.services import postloan_data
 from postloan_performance.services.locks import acquire, is_running, refuse
 
@@ -299,10 +299,10 @@ def sheets(doc) -> list[str]:
 def template(doctype: str, file_format: str = "xlsx", date_order: str | None = None) -> tuple[str, bytes]:
 	"""``(file name, content)`` of a template: English / Chinese headers and one example row; an XLSX also
 	has a second sheet describing every column (required or not, what it accepts)."""
-	if doctype not in importing.DOCTYPES:
+	if doctype not in row_rules.DOCTYPES:
 		frappe.throw(
 			_("{0} cannot be loaded with the post-loan bulk loader; choose one of: {1}").format(
-				escape_html(_(doctype or "")), ", ".join(_(d) for d in importing.DOCTYPES)
+				escape_html(_(doctype or "")), ", ".join(_(d) for d in row_rules.DOCTYPES)
 			)
 		)
 	if file_format not in ("csv", "xlsx"):
@@ -312,7 +312,7 @@ def template(doctype: str, file_format: str = "xlsx", date_order: str | None = N
 	company = frappe.defaults.get_user_default("Company") or frappe.db.get_single_value(
 		"Global Defaults", "default_company"
 	)
-	example = importing.example_row(doctype, order, company=company)
+	example = row_rules.example_row(doctype, order, company=company)
 	frame = pd.DataFrame([[example[c] for c in headers]], columns=list(headers.values()), dtype=object)
 	base = doctype.lower().replace(" ", "-") + "-template"
 	if file_format == "csv":
@@ -324,7 +324,7 @@ def _workbook(doctype: str, frame: pd.DataFrame, order: str) -> bytes:
 	from openpyxl import Workbook
 	from openpyxl.styles import Font
 
-	spec = importing.SPECS[doctype]
+	spec = row_rules.SPECS[doctype]
 	workbook = Workbook()
 	data = workbook.active
 	data.title = _("Data")
@@ -359,7 +359,7 @@ def _workbook(doctype: str, frame: pd.DataFrame, order: str) -> bytes:
 
 def column_help(doctype: str, column: str, order: str = "ymd") -> str:
 	"""What a column accepts, in words (the template's Columns sheet)."""
-	spec = importing.SPECS[doctype]
+	spec = row_rules.SPECS[doctype]
 	dates = {"ymd": "YYYY-MM-DD", "dmy": "DD-MM-YYYY", "mdy": "MM-DD-YYYY"}[order]
 	if column in spec.dates:
 		return _("A date: {0} or YYYY/M/D").format(dates)
@@ -377,9 +377,9 @@ def column_help(doctype: str, column: str, order: str = "ymd") -> str:
 	if column in spec.links:
 		target = spec.links[column]
 		keys = [_("ID")] + [
-			_(frappe.get_meta(target).get_label(k)) for k in importing.LINK_KEYS.get(target, ())
+			_(frappe.get_meta(target).get_label(k)) for k in row_rules.LINK_KEYS.get(target, ())
 		]
 		return _("A {0}, by {1}").format(_(target), ", ".join(keys))
-	if column == importing.natural_key_column(doctype):
+	if column == row_rules.natural_key_column(doctype):
 		return _("The record's id in your system (a column headed name or id is read as this one)")
-	return _("Text, up to {0} characters").format(importing.MAX_TEXT_LENGTH)
+	return _("Text, up to {0} characters").format(row_rules.MAX_TEXT_LENGTH)

@@ -14,7 +14,7 @@ from frappe.utils.nestedset import rebuild_tree
 
 from postloan_performance.datagen.generator import COLUMNS
 from postloan_performance.engine import frames
-from postloan_performance.engine.importing import SPECS
+from postloan_performance.engine.row_rules import SPECS
 from postloan_performance.services import portfolio_months
 
 # dataset frame -> DocType

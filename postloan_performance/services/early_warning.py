@@ -30,7 +30,7 @@ from frappe import _
 from frappe.utils import escape_html, getdate, nowdate
 
 from postloan_performance.engine import assignment as assign_engine
-from postloan_performance.engine import frames, importing
+from postloan_performance.engine import frames, row_rules
 from postloan_performance.engine import warning_rules as engine
 from postloan_performance.services import post_loan_ops as ops
 from postloan_performance.services.messages import expression_limit_message
@@ -277,7 +277,7 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress, rules: list[dic
 
 
 def alert_names(loans, rule: str, as_of: dt.date) -> list[str]:
-	"""The names an import of (loan, rule, raised_on) would give (``engine.importing.document_names``)."""
+	"""The names an import of (loan, rule, raised_on) would give (``engine.row_rules.document_names``)."""
 	frame = pd.DataFrame(
 		{
 			"reference": None,
@@ -286,7 +286,7 @@ def alert_names(loans, rule: str, as_of: dt.date) -> list[str]:
 			"raised_on": pd.Timestamp(as_of),
 		}
 	)
-	return importing.document_names(ALERT, frame).tolist()
+	return row_rules.document_names(ALERT, frame).tolist()
 
 
 def new_alerts(rows: pd.DataFrame, rule: dict, used: list[str], as_of: dt.date) -> list[dict]:

@@ -2,9 +2,9 @@
 
 A collector may be given by Employee ID, staff number (``employee_number``), company e-mail or user ID, a
 loan by its loan number, a case by its case number (the keys are listed once, in
-``engine.importing.LINK_KEYS``). For each target DocType one statement per 5,000 distinct values returns
+``engine.row_rules.LINK_KEYS``). For each target DocType one statement per 5,000 distinct values returns
 every record whose name or key is among them, as ``(key, name, rank)`` rows (``UNION ALL`` of one indexed
-``IN`` per key); the engine's :class:`~postloan_performance.engine.importing.LinkIndex` decides which
+``IN`` per key); the engine's :class:`~postloan_performance.engine.row_rules.LinkIndex` decides which
 value is which record and which are unknown or ambiguous.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import frappe
 
-from postloan_performance.engine import importing
+from postloan_performance.engine import row_rules
 
 LOOKUP_CHUNK_SIZE = 5_000  # values per IN (...) list
 
@@ -30,7 +30,7 @@ def key_fields(doctype: str) -> tuple[str, ...]:
 	meta = frappe.get_meta(doctype)
 	return tuple(
 		k
-		for k in importing.LINK_KEYS.get(doctype, ())
+		for k in row_rules.LINK_KEYS.get(doctype, ())
 		if meta.has_field(k) and (meta.autoname or "") != f"field:{k}"
 	)
 
@@ -54,12 +54,12 @@ def candidates(doctype: str, values: list[str]) -> list[tuple]:
 
 def link_indexes(
 	wanted: dict[str, set[str]], size: int = LOOKUP_CHUNK_SIZE
-) -> dict[str, importing.LinkIndex]:
+) -> dict[str, row_rules.LinkIndex]:
 	"""A :class:`LinkIndex` per target DocType of the records the wanted values may mean."""
 	indexes = {}
 	for doctype, values in wanted.items():
 		rows: list[tuple] = []
 		for chunk in _chunks(sorted(values), size):
 			rows.extend(candidates(doctype, chunk))
-		indexes[doctype] = importing.LinkIndex(rows)
+		indexes[doctype] = row_rules.LinkIndex(rows)
 	return indexes

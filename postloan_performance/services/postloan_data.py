@@ -6,7 +6,7 @@
 * :func:`import_file` is the bulk loader: :func:`check_file` reads a CSV/XLSX with pandas (UTF-8 with or
   without BOM, UTF-16, GB18030; one sheet of a workbook), resolves the link values (names or the keys the
   lender has: ``services/import_keys.py``, one query per target DocType and per 5,000 values), validates
-  headers and rows in one pass with :func:`postloan_performance.engine.importing.validate_frame`; then
+  headers and rows in one pass with :func:`postloan_performance.engine.row_rules.validate_frame`; then
   :func:`import_file` either refuses the whole file with :class:`PostLoanImportError` (every problem,
   nothing written) or :func:`write_rows` inserts the new rows in chunks of
   10,000 with one multi-row ``INSERT IGNORE`` each (``frappe.db.bulk_insert``'s statement; on MariaDB
@@ -33,12 +33,12 @@ import frappe
 from frappe import _
 from frappe.utils import escape_html, getdate, now, nowdate
 
-from postloan_performance.engine import importing
+from postloan_performance.engine import row_rules
 from postloan_performance.services import import_keys, sanitize
 from postloan_performance.services.bulk import insert_many
 from postloan_performance.services.locks import kill_point, step_lock
 
-POST_LOAN_DOCTYPES: tuple[str, ...] = importing.DOCTYPES
+POST_LOAN_DOCTYPES: tuple[str, ...] = row_rules.DOCTYPES
 LOOKUP_CHUNK_SIZE = 5_000  # values per IN (...) list
 INSERT_CHUNK_SIZE = 10_000  # rows per INSERT statement
 LARGE_FILE_ROWS = 100_000  # the whitelisted method runs larger files as a background job
@@ -87,7 +87,7 @@ class CheckedFile:
 
 	@property
 	def rejected_rows(self) -> int:
-		return importing.row_count(self.errors)
+		return row_rules.row_count(self.errors)
 
 
 # --- messages ----------------------------------------------------------------------------------------
@@ -95,7 +95,7 @@ class CheckedFile:
 
 def _labels(doctype: str) -> dict[str, str]:
 	meta = frappe.get_meta(doctype)
-	return {c: _(meta.get_label(c)) for c in importing.SPECS[doctype].columns}
+	return {c: _(meta.get_label(c)) for c in row_rules.SPECS[doctype].columns}
 
 
 def _reason(error: dict, labels: dict[str, str]) -> str:
@@ -150,7 +150,7 @@ def _not_a_date(value: str, order: str | None) -> str:
 
 
 def _unknown_link(value: str, doctype: str) -> str:
-	keys = importing.LINK_KEYS.get(doctype)
+	keys = row_rules.LINK_KEYS.get(doctype)
 	if not keys:
 		return _("{0} '{1}' does not exist").format(_(doctype), value)
 	meta = frappe.get_meta(doctype)
@@ -189,7 +189,7 @@ def summary_lines(doctype: str, errors: list[dict], limit: int | None = SUMMARY_
 	"""One translated line per column and problem, e.g. "Loan: 1,204 row(s), first row 3: Loan 'LN-9' does
 	not exist", header problems first, then the most frequent."""
 	labels = _labels(doctype)
-	groups = importing.problem_summary(errors)
+	groups = row_rules.problem_summary(errors)
 	shown = groups if limit is None else groups[:limit]
 	lines = []
 	for group in shown:
@@ -249,7 +249,7 @@ def rejected_csv(checked: CheckedFile) -> bytes:
 	that Excel reads it): the full list behind a capped message."""
 	labels = _labels(checked.doctype)
 	reasons = [error_line(checked.doctype, e, labels, with_row=False) for e in checked.errors]
-	frame = importing.rejected_rows(
+	frame = row_rules.rejected_rows(
 		checked.raw, checked.errors, reasons, row_label=_("Row"), reason_label=_("Problems")
 	)
 	buffer = io.StringIO()
@@ -265,11 +265,11 @@ def validate_document(doc) -> None:
 
 	Fills a snapshot's blank bucket and classification from its dpd. Links are checked by Frappe itself.
 	"""
-	spec = importing.SPECS.get(doc.doctype)
+	spec = row_rules.SPECS.get(doc.doctype)
 	if not spec:
 		return
 	values = {c: doc.get(c) for c in spec.columns}
-	clean, errors = importing.validate_record(doc.doctype, values, getdate(nowdate()))
+	clean, errors = row_rules.validate_record(doc.doctype, values, getdate(nowdate()))
 	if spec.naming == "reference" and doc.get("reference") and not errors:
 		other = frappe.db.get_value(
 			doc.doctype, {"reference": doc.reference.strip(), "name": ("!=", doc.name or "")}, "name"
@@ -451,13 +451,13 @@ def header_aliases(doctype: str) -> dict[str, str]:
 	meta = frappe.get_meta(doctype)
 	zh = _zh_translations()
 	aliases = {}
-	for column in importing.SPECS[doctype].columns:
+	for column in row_rules.SPECS[doctype].columns:
 		label = meta.get_label(column)
 		for alias in (label, zh.get(label), _(label)):
 			if alias:
 				aliases.setdefault(alias, column)
-	for key, column in importing.link_header_keys(doctype).items():
-		label = frappe.get_meta(importing.SPECS[doctype].links[column]).get_label(key)
+	for key, column in row_rules.link_header_keys(doctype).items():
+		label = frappe.get_meta(row_rules.SPECS[doctype].links[column]).get_label(key)
 		for alias in (label, zh.get(label), _(label)):
 			if alias:
 				aliases.setdefault(alias, column)
@@ -469,7 +469,7 @@ def bilingual_headers(doctype: str) -> dict[str, str]:
 	meta = frappe.get_meta(doctype)
 	zh = _zh_translations()
 	headers = {}
-	for column in importing.SPECS[doctype].columns:
+	for column in row_rules.SPECS[doctype].columns:
 		label = meta.get_label(column)
 		chinese = zh.get(label)
 		headers[column] = f"{label} / {chinese}" if chinese and chinese != label else label
@@ -503,7 +503,7 @@ def select_defaults(doctype: str) -> dict[str, str]:
 	return {
 		df.fieldname: df.default
 		for df in meta.fields
-		if df.fieldname in importing.SPECS[doctype].columns and df.fieldtype == "Select" and df.default
+		if df.fieldname in row_rules.SPECS[doctype].columns and df.fieldtype == "Select" and df.default
 	}
 
 
@@ -524,7 +524,7 @@ def _stored(doctype: str, column: str, values: Iterable[str], size: int = LOOKUP
 	return found
 
 
-def existing_links(wanted: dict[str, set[str]]) -> dict[str, importing.LinkIndex]:
+def existing_links(wanted: dict[str, set[str]]) -> dict[str, row_rules.LinkIndex]:
 	"""The stored records among the wanted values of each link target DocType, by name or another key."""
 	return import_keys.link_indexes(wanted)
 
@@ -534,7 +534,7 @@ def _present(doctype: str, chunk: pd.DataFrame) -> np.ndarray:
 	record that carries the same reference under another name. Case-insensitive, like the database."""
 	stored = {n.lower() for n in _stored(doctype, "name", chunk["name"].tolist(), size=len(chunk))}
 	present = chunk["name"].str.lower().isin(stored).to_numpy(copy=True)  # written to below
-	if importing.SPECS[doctype].naming == "reference":
+	if row_rules.SPECS[doctype].naming == "reference":
 		references = chunk["reference"].dropna()
 		references = references[references != ""].unique().tolist()
 		if references:
@@ -548,7 +548,7 @@ def _present(doctype: str, chunk: pd.DataFrame) -> np.ndarray:
 STANDARD_FIELDS = ("name", "creation", "modified", "modified_by", "owner", "docstatus", "idx")
 
 
-def _db_columns(spec: importing.Spec, frame: pd.DataFrame) -> list[list]:
+def _db_columns(spec: row_rules.Spec, frame: pd.DataFrame) -> list[list]:
 	"""Each spec column of the chunk as a list of database values (numbers: 0 when blank, as Frappe)."""
 	columns = []
 	for column in spec.columns:
@@ -571,7 +571,7 @@ def _db_columns(spec: importing.Spec, frame: pd.DataFrame) -> list[list]:
 	return columns
 
 
-def _insert(doctype: str, spec: importing.Spec, chunk: pd.DataFrame, timestamp: str, user: str) -> int:
+def _insert(doctype: str, spec: row_rules.Spec, chunk: pd.DataFrame, timestamp: str, user: str) -> int:
 	"""Insert a chunk with one multi-row ``INSERT IGNORE``; returns the rows really written."""
 	n = len(chunk)
 	columns = [
@@ -625,7 +625,7 @@ def inert_text(doctype: str, raw: pd.DataFrame, aliases: dict[str, str]) -> pd.D
 	"""The file's text columns made inert before they are checked (keys and names follow): markup
 	sanitised as Document.save would, formula prefixes (= + - @) quoted (``services.sanitize``)."""
 	fields = sanitize.text_fields(doctype)
-	mapping = importing.map_headers(doctype, raw.columns, aliases)
+	mapping = row_rules.map_headers(doctype, raw.columns, aliases)
 	return sanitize.sanitize_frame(raw, [p for p, f in mapping.items() if f in fields])
 
 
@@ -642,8 +642,8 @@ def check_file(
 	order = date_order_of(date_order)
 	aliases = header_aliases(doctype)
 	raw = inert_text(doctype, read_table(path, sheet=sheet), aliases)
-	known = existing_links(importing.link_values(doctype, raw, aliases))
-	clean, errors = importing.validate_frame(
+	known = existing_links(row_rules.link_values(doctype, raw, aliases))
+	clean, errors = row_rules.validate_frame(
 		doctype,
 		raw,
 		known,
@@ -697,7 +697,7 @@ def write_rows(
 	if checked.errors:
 		raise ValueError("a file with problems is never written")
 	doctype, clean, n_rows = checked.doctype, checked.clean, checked.rows
-	spec = importing.SPECS[doctype]
+	spec = row_rules.SPECS[doctype]
 	timestamp, user = now(), frappe.session.user
 	title = _("Importing {0}").format(_(doctype))
 	inserted = new = done = 0
@@ -737,7 +737,7 @@ def preview_rows(checked: CheckedFile, limit: int) -> list[dict]:
 	doctype, head = checked.doctype, checked.clean.head(limit)
 	if head.empty:
 		return []
-	spec = importing.SPECS[doctype]
+	spec = row_rules.SPECS[doctype]
 	present = _present(doctype, head)
 	columns = _db_columns(spec, head)
 	rows = []

@@ -7,7 +7,7 @@ import pytest
 
 from postloan_performance.datagen import generator
 from postloan_performance.engine import delinquency as d
-from postloan_performance.engine import importing
+from postloan_performance.engine import row_rules
 
 
 @pytest.mark.parametrize(
@@ -41,13 +41,13 @@ def test_invalid_dpd_has_no_bucket():
 
 def test_one_bucket_definition_everywhere():
 	# the importer and the data generator use the engine's constant, not copies
-	assert importing.BUCKETS is d.BUCKETS
-	assert importing.BUCKET_UPPER_DPD is d.BUCKET_UPPER_DPD
+	assert row_rules.BUCKETS is d.BUCKETS
+	assert row_rules.BUCKET_UPPER_DPD is d.BUCKET_UPPER_DPD
 	assert generator.BUCKETS is d.BUCKETS
 	dpd = np.arange(0, 800)
 	assert generator.bucket_of(dpd).tolist() == d.bucket_index(dpd).tolist()
 	assert d.BUCKET_LOWER_DPD == (0, 1, 31, 61, 91, 121, 151)
-	labels = importing.bucket_for_dpd(dpd).tolist()
+	labels = row_rules.bucket_for_dpd(dpd).tolist()
 	assert labels == d.bucket_labels(d.bucket_index(dpd)).tolist()
 
 
@@ -66,7 +66,7 @@ def test_one_bucket_definition_everywhere():
 )
 def test_default_classification_follows_the_2023_measures(dpd, cls):
 	assert d.classify([dpd])[0] == cls
-	assert importing.classification_for_dpd([dpd]).tolist() == [cls]
+	assert row_rules.classification_for_dpd([dpd]).tolist() == [cls]
 	assert generator.CLASSIFICATIONS[generator.classification_of(np.array([dpd]))[0]] == cls
 
 

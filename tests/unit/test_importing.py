@@ -1,4 +1,4 @@
-"""Row rules of the post-loan bulk loader (engine/importing.py): plain pandas, no Frappe."""
+"""Row rules of the post-loan bulk loader (engine/row_rules/): plain pandas, no Frappe."""
 
 import datetime as dt
 import json
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from postloan_performance.engine import importing as im
+from postloan_performance.engine import row_rules as im
 
 TODAY = dt.date(2026, 6, 30)
 LOANS = {"LN-1", "LN-2", "LN-3"}

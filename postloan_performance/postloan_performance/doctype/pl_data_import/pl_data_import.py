@@ -7,7 +7,7 @@ import frappe
 from frappe import _
 from frappe.model.document import Document
 
-from postloan_performance.engine.importing import DOCTYPES
+from postloan_performance.engine.row_rules import DOCTYPES
 from postloan_performance.services.data_import import RUNNING, reset_values
 
 INPUT_FIELDS = ("import_type", "import_file", "sheet", "date_order")
