@@ -16,11 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from postloan_performance.engine.delinquency import BUCKETS
+from postloan_performance.engine.delinquency import BUCKETS, NPL_CLASSIFICATIONS
 from postloan_performance.engine.metrics import (
 	CONFIRMED,
 	FALSE_ALARM,
-	NPL_CLASSIFICATIONS,
 	RECALL_LOOKBACK_DAYS,
 	FrameColumnsError,
 	PeriodError,

@@ -697,6 +697,6 @@ def test_the_catalog_is_the_one_list_of_metrics():
 	assert {code: (s.label, s.unit, s.direction) for code, s in m.METRICS.items()} == {
 		code: (c["label"], c["unit"], c["direction"]) for code, c in BUILTIN_METRICS.items()
 	}
-	kpi = Path(m.__file__).parents[1] / "postloan_performance" / "doctype" / "pl_kpi" / "pl_kpi.json"
+	kpi = Path(m.__file__).parents[2] / "postloan_performance" / "doctype" / "pl_kpi" / "pl_kpi.json"
 	field = next(f for f in json.loads(kpi.read_text())["fields"] if f["fieldname"] == "builtin_metric")
 	assert [o for o in field["options"].split("\n") if o] == list(BUILTIN_METRICS)

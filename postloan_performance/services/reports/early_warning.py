@@ -20,7 +20,8 @@ from frappe import _
 from frappe.utils import add_days
 
 from postloan_performance.engine import frames, portfolio
-from postloan_performance.engine.metrics import NPL_CLASSIFICATIONS, RECALL_LOOKBACK_DAYS
+from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
+from postloan_performance.engine.metrics import RECALL_LOOKBACK_DAYS
 from postloan_performance.services.metrics import _dates_as_datetime
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
