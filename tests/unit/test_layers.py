@@ -42,7 +42,7 @@ def _append(path: Path, line: str) -> None:
 @pytest.mark.parametrize(
 	"module, line, contract",
 	[
-		("engine/scoring.py", "import frappe", "engine and datagen are pure"),
+		("engine/scoring/lines.py", "import frappe", "engine and datagen are pure"),
 		("datagen/generator.py", "from postloan_performance.services import bulk", "engine and datagen"),
 		(
 			"services/bulk.py",
