@@ -7,6 +7,8 @@ app_license = "GPL-3.0-or-later"
 # "frappe/erpnext" rather than "erpnext": Frappe resolves a bare name through the GitHub API
 # (installer.find_org) on every install-app, which fails on an offline server.
 required_apps = ["frappe/erpnext"]
+# controllers carry their fields as typed class annotations (regenerated when a DocType is saved)
+export_python_type_annotations = True
 
 add_to_apps_screen = [
 	{

@@ -31,6 +31,35 @@ SET_ON_INSERT = ("status", "original_score")
 
 
 class PLAppeal(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_appeal_line.pl_appeal_line import (
+			PLAppealLine,
+		)
+
+		appraisal: DF.Link
+		appraisee_user: DF.Link | None
+		disputed_lines: DF.Table[PLAppealLine]
+		employee: DF.Link | None
+		employee_name: DF.Data | None
+		naming_series: DF.Literal["PLAP-.YYYY.-"]
+		original_score: DF.Float
+		pl_team: DF.Link | None
+		reason: DF.SmallText
+		resolution: DF.SmallText | None
+		resolved_by: DF.Link | None
+		resolved_on: DF.Datetime | None
+		review_cycle: DF.Link | None
+		revised_score: DF.Float
+		status: DF.Literal["Open", "Under Review", "Upheld", "Rejected"]
+
+	# end: auto-generated types
 	def validate(self):
 		appraisal = frappe.db.get_value(
 			"PL Appraisal",

@@ -50,6 +50,57 @@ AFTER_SUBMIT_APPRAISEE_FIELDS = {"status", "acknowledged_on"}
 
 
 class PLAppraisal(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_appraisal_kpi.pl_appraisal_kpi import (
+			PLAppraisalKPI,
+		)
+
+		acknowledged_on: DF.Datetime | None
+		amended_from: DF.Link | None
+		appraisee_user: DF.Link | None
+		calibrated_grade: DF.Data | None
+		calibration_reason: DF.SmallText | None
+		company: DF.Link | None
+		computed_on: DF.Datetime | None
+		employee: DF.Link
+		employee_name: DF.Data | None
+		final_grade: DF.Data | None
+		grade: DF.Data | None
+		is_trial: DF.Check
+		kpis: DF.Table[PLAppraisalKPI]
+		layer: DF.Literal["Management", "Collection", "Risk Control", "Customer Service"]
+		manager_comment: DF.TextEditor | None
+		naming_series: DF.Literal["PLA-.YYYY.-"]
+		period_end: DF.Date | None
+		period_start: DF.Date | None
+		pl_team: DF.Link
+		published_on: DF.Datetime | None
+		qualitative_score: DF.Float
+		quantitative_score: DF.Float
+		review_cycle: DF.Link
+		self_assessment: DF.TextEditor | None
+		status: DF.Literal[
+			"Draft",
+			"Self Review",
+			"Manager Review",
+			"Calibration",
+			"Approved",
+			"Published",
+			"Acknowledged",
+			"Appealed",
+			"Cancelled",
+		]
+		template: DF.Link
+		total_score: DF.Float
+
+	# end: auto-generated types
 	def validate(self):
 		self.set_context_fields()
 		self.validate_not_own_review()

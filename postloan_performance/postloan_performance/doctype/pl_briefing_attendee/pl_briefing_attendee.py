@@ -5,4 +5,21 @@ from postloan_performance.child_document import PLChildDocument
 
 
 class PLBriefingAttendee(PLChildDocument):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		acknowledged: DF.Check
+		acknowledged_on: DF.Datetime | None
+		employee: DF.Link
+		employee_name: DF.Data | None
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+		user_id: DF.Link | None
+	# end: auto-generated types
 	pass

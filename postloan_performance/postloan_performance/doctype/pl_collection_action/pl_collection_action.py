@@ -8,6 +8,25 @@ from postloan_performance.services.postloan_data import validate_document
 
 
 class PLCollectionAction(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		action_on: DF.Datetime
+		action_type: DF.Literal["Call", "SMS", "Visit", "Letter", "Legal"]
+		collection_case: DF.Link
+		collector: DF.Link | None
+		contact_result: DF.Literal["", "Right Party", "Third Party", "No Contact"]
+		outcome: DF.Data | None
+		ptp_amount: DF.Currency
+		ptp_date: DF.Date | None
+		reference: DF.Data | None
+
+	# end: auto-generated types
 	def validate(self):
 		# the same row rules as the bulk loader
 		validate_document(self)

@@ -8,6 +8,24 @@ from postloan_performance.services.postloan_data import validate_document
 
 
 class PLCustomerFeedback(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		collection_case: DF.Link | None
+		csat: DF.Int
+		customer: DF.Data | None
+		employee: DF.Link | None
+		given_on: DF.Date
+		nps: DF.Literal["", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]
+		reference: DF.Data | None
+		ticket: DF.Link | None
+
+	# end: auto-generated types
 	def validate(self):
 		# the same row rules as the bulk loader
 		validate_document(self)

@@ -14,6 +14,47 @@ INPUT_FIELDS = ("import_type", "import_file", "sheet", "date_order")
 
 
 class PLDataImport(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		already_present: DF.Int
+		checked_on: DF.Datetime | None
+		date_order: DF.Literal["", "Year-Month-Day", "Day-Month-Year", "Month-Day-Year"]
+		error_message: DF.SmallText | None
+		file_name: DF.Data | None
+		finished_on: DF.Datetime | None
+		import_file: DF.Attach | None
+		import_type: DF.Literal[
+			"PL Loan",
+			"PL Loan Snapshot",
+			"PL Collection Case",
+			"PL Collection Action",
+			"PL Recovery",
+			"PL Risk Alert",
+			"PL Risk Event",
+			"PL Risk Assessment",
+			"PL Service Ticket",
+			"PL Customer Feedback",
+		]
+		imported_by: DF.Link | None
+		inserted_rows: DF.Int
+		new_rows: DF.Int
+		preview: DF.Code | None
+		problem_count: DF.Int
+		problems: DF.Code | None
+		rejected_file: DF.Attach | None
+		rejected_rows: DF.Int
+		seconds: DF.Float
+		sheet: DF.Autocomplete | None
+		started_on: DF.Datetime | None
+		status: DF.Literal["Draft", "Checked", "Refused", "Queued", "Importing", "Imported", "Failed"]
+		total_rows: DF.Int
+	# end: auto-generated types
 	"""One post-loan data file through the wizard; the work is in services/data_import.py."""
 
 	def validate(self):

@@ -15,6 +15,31 @@ NOT_RATED = 0
 
 
 class PLFeedback(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_feedback_rating.pl_feedback_rating import (
+			PLFeedbackRating,
+		)
+
+		amended_from: DF.Link | None
+		appraisal: DF.Link
+		appraisee: DF.Link | None
+		appraisee_name: DF.Data | None
+		comment: DF.SmallText | None
+		naming_series: DF.Literal["PLF-.YYYY.-"]
+		ratings: DF.Table[PLFeedbackRating]
+		relationship: DF.Literal["Self", "Manager", "Peer", "Subordinate"]
+		review_cycle: DF.Link | None
+		reviewer: DF.Link
+		reviewer_user: DF.Link | None
+
+	# end: auto-generated types
 	def validate(self):
 		appraisal = frappe.db.get_value(
 			"PL Appraisal",

@@ -5,4 +5,18 @@ from postloan_performance.child_document import PLChildDocument
 
 
 class PLFeedbackRating(PLChildDocument):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		criterion: DF.Data
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+		rating: DF.Int
+	# end: auto-generated types
 	pass

@@ -5,4 +5,19 @@ from postloan_performance.child_document import PLChildDocument
 
 
 class PLGradeBand(PLChildDocument):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		forced_share: DF.Float
+		grade: DF.Data
+		min_score: DF.Float
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+	# end: auto-generated types
 	pass

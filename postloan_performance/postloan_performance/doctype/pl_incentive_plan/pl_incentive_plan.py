@@ -8,6 +8,36 @@ from frappe.utils import flt
 
 
 class PLIncentivePlan(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_incentive_grade.pl_incentive_grade import (
+			PLIncentiveGrade,
+		)
+
+		company: DF.Link
+		currency: DF.Link | None
+		disabled: DF.Check
+		effective_from: DF.Date
+		grade_coefficients: DF.Table[PLIncentiveGrade]
+		layer: DF.Literal["", "Management", "Collection", "Risk Control", "Customer Service"]
+		leaders_see_individuals: DF.Check
+		payroll_date: DF.Date | None
+		payroll_date_rule: DF.Literal["Last Day of Next Month", "Last Day of Period", "Fixed Date"]
+		plan_name: DF.Data
+		pool_amount: DF.Currency
+		pool_basis: DF.Literal["Fixed Amount", "Target per Employee"]
+		salary_component: DF.Data | None
+		target_amount: DF.Currency
+		team_cap: DF.Float
+		team_floor: DF.Float
+		team_split: DF.Literal["Equal per Head", "Weighted by Team Score"]
+	# end: auto-generated types
 	"""How a review cycle's published grades become pay: the pool, its split over teams and members, and
 	the salary component and payroll date of the drafts. Versioned like KPI templates: the plan of a
 	cycle is the latest one in effect on the cycle's period end (services.payout.plan_for)."""

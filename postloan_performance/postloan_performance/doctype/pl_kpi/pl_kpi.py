@@ -13,6 +13,50 @@ QUANTITATIVE_METHODS = ("Built-in", "Formula", "Server Script")
 
 
 class PLKPI(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		builtin_metric: DF.Literal[
+			"",
+			"npl_ratio",
+			"npl_ratio_reduction",
+			"recovery_rate",
+			"recovery_rate_improvement",
+			"collection_success_rate",
+			"avg_collection_cycle_days",
+			"ptp_kept_rate",
+			"right_party_contact_rate",
+			"recovered_amount",
+			"warning_precision",
+			"warning_recall",
+			"risk_report_quality",
+			"risk_event_handling_hours",
+			"ticket_resolution_rate",
+			"first_response_minutes",
+			"customer_satisfaction",
+			"customer_loyalty_nps",
+			"team_satisfaction",
+		]
+		category: DF.Literal["Quantitative", "Qualitative"]
+		description: DF.SmallText | None
+		direction: DF.Literal["Higher is Better", "Lower is Better"]
+		enabled: DF.Check
+		formula: DF.Code | None
+		is_standard: DF.Check
+		kpi_code: DF.Data
+		kpi_name: DF.Data
+		layer: DF.Literal["Management", "Collection", "Risk Control", "Customer Service"]
+		method: DF.Literal["Built-in", "Formula", "Server Script", "Manual", "360 Feedback"]
+		server_script: DF.Link | None
+		subject: DF.Literal["Employee", "Team"]
+		unit: DF.Literal["%", "days", "hours", "minutes", "count", "amount", "points"]
+
+	# end: auto-generated types
 	def validate(self):
 		self.kpi_code = (self.kpi_code or "").strip()
 		self.validate_category()

@@ -21,6 +21,45 @@ def _sum_is_100(values) -> bool:
 
 
 class PLKPITemplate(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_feedback_criterion.pl_feedback_criterion import (
+			PLFeedbackCriterion,
+		)
+		from postloan_performance.postloan_performance.doctype.pl_grade_band.pl_grade_band import PLGradeBand
+		from postloan_performance.postloan_performance.doctype.pl_kpi_template_item.pl_kpi_template_item import (
+			PLKPITemplateItem,
+		)
+
+		company: DF.Link | None
+		criteria: DF.Table[PLFeedbackCriterion]
+		disabled: DF.Check
+		effective_from: DF.Date | None
+		grade_bands: DF.Table[PLGradeBand]
+		is_default: DF.Check
+		is_standard: DF.Check
+		items: DF.Table[PLKPITemplateItem]
+		layer: DF.Literal["Management", "Collection", "Risk Control", "Customer Service"]
+		manager_weight: DF.Float
+		no_data_policy: DF.Literal["Exclude and Renormalise", "Score Zero", "Require Manual Value"]
+		peer_weight: DF.Float
+		qualitative_weight: DF.Float
+		quantitative_weight: DF.Float
+		scheme_version: DF.Data | None
+		score_cap: DF.Float
+		self_weight: DF.Float
+		subordinate_weight: DF.Float
+		template_name: DF.Data
+		threshold_score: DF.Float
+		use_forced_distribution: DF.Check
+
+	# end: auto-generated types
 	def validate(self):
 		self.company = self.company or None  # blank: the template serves every company
 		if not self.grade_bands:

@@ -12,6 +12,30 @@ SNAPSHOT_DATE_INDEX = ["as_of_date", "loan", "bucket", "classification", "outsta
 
 
 class PLLoanSnapshot(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		as_of_date: DF.Date
+		bucket: DF.Literal["", "M0", "M1", "M2", "M3", "M4", "M5", "M6+"]
+		classification: DF.Literal["", "Normal", "Special Mention", "Substandard", "Doubtful", "Loss"]
+		classification_reason: DF.SmallText | None
+		classified_by: DF.Link | None
+		classified_on: DF.Datetime | None
+		dpd: DF.Int
+		loan: DF.Link
+		manual_classification: DF.Literal["", "Normal", "Special Mention", "Substandard", "Doubtful", "Loss"]
+		outstanding: DF.Currency
+		overdue_amount: DF.Currency
+		proposed_classification: DF.Literal[
+			"", "Normal", "Special Mention", "Substandard", "Doubtful", "Loss"
+		]
+
+	# end: auto-generated types
 	def validate(self):
 		# the same row rules as the bulk loader
 		validate_document(self)

@@ -7,6 +7,39 @@ from frappe.model.document import Document
 
 
 class PLPayoutRun(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_payout_team.pl_payout_team import (
+			PLPayoutTeam,
+		)
+
+		company: DF.Link | None
+		confirmed_by: DF.Link | None
+		confirmed_on: DF.Datetime | None
+		currency: DF.Link | None
+		drafts_created: DF.Int
+		layer: DF.Data | None
+		line_count: DF.Int
+		log: DF.LongText | None
+		naming_series: DF.Literal["PLPO-.YYYY.-"]
+		payroll_date: DF.Date | None
+		plan: DF.Link
+		pool: DF.Currency
+		prepared_by: DF.Link | None
+		prepared_on: DF.Datetime | None
+		review_cycle: DF.Link
+		status: DF.Literal["Draft", "Prepared", "Confirmed", "Cancelled"]
+		teams: DF.Table[PLPayoutTeam]
+		total_amount: DF.Currency
+		unallocated: DF.Currency
+		without_salary_structure: DF.SmallText | None
+	# end: auto-generated types
 	"""One incentive payout of a review cycle under a plan. Its steps (prepare, confirm, cancel) are in
 	services.payout, reached through api.payout_step; the form only chooses the plan and the cycle."""
 

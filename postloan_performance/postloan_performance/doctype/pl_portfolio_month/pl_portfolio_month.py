@@ -6,6 +6,31 @@ from frappe.model.document import Document
 
 
 class PLPortfolioMonth(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		active_cases: DF.Int
+		bucket: DF.Literal["", "M0", "M1", "M2", "M3", "M4", "M5", "M6+"]
+		classification: DF.Literal["", "Normal", "Special Mention", "Substandard", "Doubtful", "Loss"]
+		company: DF.Data | None
+		entry_overdue_amount: DF.Currency
+		kind: DF.Literal["Snapshot", "Recovery"]
+		loans: DF.Int
+		loans_with_outstanding: DF.Int
+		managing_team: DF.Data | None
+		month: DF.Date | None
+		month_end: DF.Date | None
+		outstanding: DF.Currency
+		previous_bucket: DF.Literal["", "M0", "M1", "M2", "M3", "M4", "M5", "M6+"]
+		previous_month_end: DF.Date | None
+		product: DF.Data | None
+		recovered: DF.Currency
+	# end: auto-generated types
 	"""A row of the monthly portfolio summary (services/portfolio_months.py): written set-wise with one
 	INSERT … SELECT per snapshot date or batch of months, deleted when its source rows change. Read-only."""
 

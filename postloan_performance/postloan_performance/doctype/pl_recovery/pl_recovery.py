@@ -8,6 +8,22 @@ from postloan_performance.services.postloan_data import validate_document
 
 
 class PLRecovery(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		amount: DF.Currency
+		collection_case: DF.Link | None
+		collector: DF.Link | None
+		loan: DF.Link
+		received_on: DF.Date
+		reference: DF.Data | None
+
+	# end: auto-generated types
 	def validate(self):
 		# the same row rules as the bulk loader
 		validate_document(self)

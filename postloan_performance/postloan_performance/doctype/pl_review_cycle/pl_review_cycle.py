@@ -10,6 +10,38 @@ STATUSES = ("Draft", "Open", "Scoring", "Calibration", "Published", "Closed")
 
 
 class PLReviewCycle(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_review_cycle_team.pl_review_cycle_team import (
+			PLReviewCycleTeam,
+		)
+		from postloan_performance.postloan_performance.doctype.pl_review_cycle_template.pl_review_cycle_template import (
+			PLReviewCycleTemplate,
+		)
+
+		appeal_window_days: DF.Int
+		baseline_end: DF.Date | None
+		baseline_start: DF.Date | None
+		company: DF.Link
+		compare_with: DF.Link | None
+		cycle_name: DF.Data
+		feedback_deadline: DF.Date | None
+		is_trial: DF.Check
+		manager_review_deadline: DF.Date | None
+		period_end: DF.Date
+		period_start: DF.Date
+		self_review_deadline: DF.Date | None
+		status: DF.Literal["Draft", "Open", "Scoring", "Calibration", "Published", "Closed"]
+		teams: DF.TableMultiSelect[PLReviewCycleTeam]
+		templates: DF.Table[PLReviewCycleTemplate]
+
+	# end: auto-generated types
 	def validate(self):
 		self.validate_status_unchanged()
 		self.validate_periods()

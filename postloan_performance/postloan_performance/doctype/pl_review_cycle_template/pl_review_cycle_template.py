@@ -5,4 +5,18 @@ from postloan_performance.child_document import PLChildDocument
 
 
 class PLReviewCycleTemplate(PLChildDocument):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		layer: DF.Literal["Management", "Collection", "Risk Control", "Customer Service"]
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+		template: DF.Link
+	# end: auto-generated types
 	pass

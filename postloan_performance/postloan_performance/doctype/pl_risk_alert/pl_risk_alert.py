@@ -8,6 +8,26 @@ from postloan_performance.services.postloan_data import validate_document
 
 
 class PLRiskAlert(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		details: DF.SmallText | None
+		loan: DF.Link
+		officer: DF.Link | None
+		outcome: DF.Literal["Pending", "Confirmed", "False Alarm"]
+		outcome_note: DF.SmallText | None
+		outcome_on: DF.Date | None
+		raised_on: DF.Date
+		reference: DF.Data | None
+		rule: DF.Data | None
+		severity: DF.Literal["Low", "Medium", "High", "Critical"]
+
+	# end: auto-generated types
 	def validate(self):
 		# the same row rules as the bulk loader
 		validate_document(self)

@@ -8,6 +8,23 @@ from postloan_performance.services.postloan_data import validate_document
 
 
 class PLRiskAssessment(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		author: DF.Link
+		loan: DF.Link | None
+		portfolio: DF.Link | None
+		quality_rating: DF.Int
+		reference: DF.Data | None
+		report_date: DF.Date
+		reviewer: DF.Link | None
+
+	# end: auto-generated types
 	def validate(self):
 		# the same row rules as the bulk loader
 		validate_document(self)

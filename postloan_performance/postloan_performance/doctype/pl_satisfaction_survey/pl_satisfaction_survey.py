@@ -10,6 +10,26 @@ RATING_FIELDS = ("fairness", "clarity", "motivation", "workload")
 
 
 class PLSatisfactionSurvey(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		clarity: DF.Int
+		fairness: DF.Int
+		motivation: DF.Int
+		naming_series: DF.Literal["PLSS-.YYYY.-"]
+		pl_team: DF.Link | None
+		respondent: DF.Link
+		respondent_user: DF.Link | None
+		review_cycle: DF.Link
+		suggestion: DF.SmallText | None
+		workload: DF.Int
+
+	# end: auto-generated types
 	def validate(self):
 		self.respondent_user = frappe.db.get_value("Employee", self.respondent, "user_id")
 		if (

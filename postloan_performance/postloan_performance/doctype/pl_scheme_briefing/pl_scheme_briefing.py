@@ -8,6 +8,29 @@ from frappe.utils import now_datetime
 
 
 class PLSchemeBriefing(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_briefing_attendee.pl_briefing_attendee import (
+			PLBriefingAttendee,
+		)
+
+		attendees: DF.Table[PLBriefingAttendee]
+		briefing_date: DF.Date
+		briefing_type: DF.Literal["Communication", "Training"]
+		company: DF.Link
+		content: DF.TextEditor | None
+		naming_series: DF.Literal["PLSB-.YYYY.-"]
+		presenter: DF.Link | None
+		scheme_version: DF.Data | None
+		title: DF.Data
+
+	# end: auto-generated types
 	def validate(self):
 		seen = set()
 		for row in self.attendees:

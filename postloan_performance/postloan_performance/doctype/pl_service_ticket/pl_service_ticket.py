@@ -8,6 +8,25 @@ from postloan_performance.services.postloan_data import validate_document
 
 
 class PLServiceTicket(Document):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		agent: DF.Link | None
+		channel: DF.Literal["Phone", "App", "WeChat", "Branch", "Email"]
+		customer: DF.Data | None
+		first_response_on: DF.Datetime | None
+		loan: DF.Link | None
+		opened_on: DF.Datetime
+		reference: DF.Data | None
+		resolved_on: DF.Datetime | None
+		status: DF.Literal["Open", "Resolved", "Closed"]
+
+	# end: auto-generated types
 	def validate(self):
 		# the same row rules as the bulk loader
 		validate_document(self)

@@ -10,6 +10,33 @@ from postloan_performance.services.teams import find_membership_overlaps
 
 
 class PLTeam(NestedSet):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		from postloan_performance.postloan_performance.doctype.pl_team_member.pl_team_member import (
+			PLTeamMember,
+		)
+
+		company: DF.Link
+		department: DF.Link | None
+		disabled: DF.Check
+		is_group: DF.Check
+		layer: DF.Literal["Management", "Collection", "Risk Control", "Customer Service"]
+		lft: DF.Int
+		members: DF.Table[PLTeamMember]
+		old_parent: DF.Link | None
+		parent_pl_team: DF.Link | None
+		rgt: DF.Int
+		team_lead: DF.Link | None
+		team_lead_name: DF.Data | None
+		team_lead_user: DF.Link | None
+		team_name: DF.Data
+	# end: auto-generated types
 	nsm_parent_field = "parent_pl_team"
 
 	def validate(self):

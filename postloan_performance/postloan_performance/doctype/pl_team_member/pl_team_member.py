@@ -5,4 +5,20 @@ from postloan_performance.child_document import PLChildDocument
 
 
 class PLTeamMember(PLChildDocument):
+	# begin: auto-generated types
+	# This code is auto-generated. Do not modify anything in this block.
+
+	from typing import TYPE_CHECKING
+
+	if TYPE_CHECKING:
+		from frappe.types import DF
+
+		employee: DF.Link
+		employee_name: DF.Data | None
+		from_date: DF.Date
+		parent: DF.Data
+		parentfield: DF.Data
+		parenttype: DF.Data
+		to_date: DF.Date | None
+	# end: auto-generated types
 	pass
