@@ -65,7 +65,7 @@ def test_install_sees_the_app_on_a_site_whose_module_map_predates_it():
 
 def test_a_demo_user_left_by_an_uninstall_gets_his_roles_back(monkeypatch):
 	"""Uninstalling removes the PL roles from every user; loading the demo again must give them back."""
-	from postloan_performance.services import demo
+	from postloan_performance.services.demo import people as demo
 
 	monkeypatch.setattr("frappe.core.doctype.user.user.update_gravatar", lambda *args, **kwargs: None)
 	email = "_test.returning@pldemo.example"
