@@ -30,7 +30,7 @@ from postloan_performance.engine.delinquency import CLOSED_CASE_STATUSES
 from postloan_performance.services import delinquency, portfolio_months
 from postloan_performance.services.demo_data import load_dataset
 from postloan_performance.services.postloan_data import import_file
-from postloan_performance.services.reports import portfolio_trend
+from postloan_performance.services.reports import portfolio_quality_trend
 from tests.integration.factories import COMPANY, make_cycle, make_user
 from tests.integration.post_loan_ops_data import isolate
 
@@ -104,8 +104,8 @@ def _report(user: str | None = None, **filters) -> dict:
 	"""The report read from the summary, after checking it against the loan-level computation."""
 	frappe.set_user(user or "Administrator")
 	try:
-		got = portfolio_trend.get_data(frappe._dict({"company": COMPANY, **filters}))
-		expected = portfolio_trend._get_data_loan_level(frappe._dict({"company": COMPANY, **filters}))
+		got = portfolio_quality_trend.get_data(frappe._dict({"company": COMPANY, **filters}))
+		expected = portfolio_quality_trend._get_data_loan_level(frappe._dict({"company": COMPANY, **filters}))
 	finally:
 		frappe.set_user("Administrator")
 	for key in ("data", "chart", "summary"):
@@ -268,7 +268,7 @@ def test_a_crafted_book_by_hand(loaded):
 	assert january["npl_ratio"] == 0.0
 	assert january["m1_plus_rate"] == pytest.approx(500 * 100 / 700)
 	assert january["m3_plus_rate"] == pytest.approx(300 * 100 / 700)
-	assert all(january[c] is None for c in portfolio_trend.ROLL_COLUMNS)
+	assert all(january[c] is None for c in portfolio_quality_trend.ROLL_COLUMNS)
 	assert (january["recovered"], january["recovery_rate"]) == (0.0, 0.0)
 	assert (february["loans"], february["outstanding"]) == (3, 440)
 	assert february["npl_ratio"] == pytest.approx(300 * 100 / 440)
@@ -591,7 +591,7 @@ def test_on_a_replica_the_report_builds_on_the_primary_then_reads_the_replica_on
 		assert january["npl_ratio"] == february["npl_ratio"] == 50.0
 		assert (january["m1_plus_rate"], february["m1_plus_rate"]) == (50.0, 100.0)
 		assert data == second[1]
-		assert _same(data, portfolio_trend._get_data_loan_level(filters)["data"])
+		assert _same(data, portfolio_quality_trend._get_data_loan_level(filters)["data"])
 	finally:
 		frappe.db.rollback()
 		_drop_replica_book()

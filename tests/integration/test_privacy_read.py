@@ -272,7 +272,7 @@ def test_feedback_summary_needs_min_raters(world, rest, rated):
 
 # ---------------------------------------------------------------- 5. survey anonymity across filters
 def test_survey_groups_hold_across_team_filters(world):
-	from postloan_performance.services.reports.satisfaction import MIN_RESPONSES, get_data
+	from postloan_performance.services.reports.scheme_satisfaction import MIN_RESPONSES, get_data
 
 	frappe.set_user("Administrator")
 	e = world.employees
@@ -363,7 +363,7 @@ def test_kpi_achievement_chart_shows_no_trial_nor_unpublished_cycle(world):
 
 
 def test_team_performance_summary_leaves_out_the_leaders_own_appraisal(world):
-	from postloan_performance.services.reports.team_performance import appraisals_of
+	from postloan_performance.services.reports.team_performance_summary import appraisals_of
 
 	frappe.set_user(world.users.lena)
 	names = {row.name for row in appraisals_of([world.cycle], None)}

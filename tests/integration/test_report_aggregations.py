@@ -21,7 +21,11 @@ import frappe
 
 from postloan_performance.services.metrics import FrameCache, Window, compute_metric
 from postloan_performance.services.post_loan_ops import insert_rows
-from postloan_performance.services.reports import collector_performance, early_warning, service_level
+from postloan_performance.services.reports import (
+	collector_performance,
+	early_warning_effectiveness,
+	service_level,
+)
 from tests.integration.factories import COMPANY, make_company, make_employee, make_team
 
 START, END = "2026-04-01", "2026-06-30"
@@ -320,9 +324,9 @@ def test_first_npl_dates_follow_every_classification_by_hand():
 		P + "E6": pd.Timestamp("2026-08-31"),
 	}
 	for filters in ({}, {"company": COMPANY}):
-		first = early_warning.load_first_npl(filters, _d(START))
+		first = early_warning_effectiveness.load_first_npl(filters, _d(START))
 		assert first["first_npl_on"].dtype.kind == "M"
 		ours = first[first["loan"].str.startswith(P)]
 		assert dict(zip(ours["loan"], ours["first_npl_on"], strict=True)) == expected, filters
-	other = early_warning.load_first_npl({"company": "_Test PLK No Such Company"}, _d(START))
+	other = early_warning_effectiveness.load_first_npl({"company": "_Test PLK No Such Company"}, _d(START))
 	assert not other["loan"].str.startswith(P).any()

@@ -33,7 +33,7 @@ from postloan_performance.datagen import generate
 from postloan_performance.engine import metrics as engine_metrics
 from postloan_performance.engine import stats
 from postloan_performance.services.demo_data import load_dataset
-from postloan_performance.services.reports import scheme_effect
+from postloan_performance.services.reports import scheme_effect_evaluation
 from tests.integration.factories import COMPANY, make_user
 
 KPI_ACHIEVEMENT = "KPI Achievement"
@@ -323,7 +323,7 @@ def test_unknown_cycle_is_a_clear_error():
 def test_effect_statistics_on_tiny_lists():
 	# a = 1, 2, 3 (mean 2, s² 1); b = 4, 6, 8 (mean 6, s² 4): se² = 1/3 + 4/3 = 5/3, t = 4 / √(5/3),
 	# df = (5/3)² / ((1/3)²/2 + (4/3)²/2) = 50/17
-	row = scheme_effect.effect([1, 2, 3], [4, 6, 8], HIGHER)
+	row = scheme_effect_evaluation.effect([1, 2, 3], [4, 6, 8], HIGHER)
 	t, df, p = welch_by_hand([1, 2, 3], [4, 6, 8])
 	assert t == pytest.approx(4 / math.sqrt(5 / 3)) and df == pytest.approx(50 / 17)
 	assert (row["n_baseline"], row["n_scheme"]) == (3, 3)
@@ -335,14 +335,14 @@ def test_effect_statistics_on_tiny_lists():
 	assert row["p_permutation"] == pytest.approx(0.1, abs=0.03)
 	assert row["p_permutation"] == stats.permutation_test([1, 2, 3], [4, 6, 8], n_resamples=2000, seed=0)
 	assert row["trend_code"] == "Improved" and not row["significant"]
-	assert scheme_effect.effect([1, 2, 3], [4, 6, 8], LOWER)["trend_code"] == "Worsened"
+	assert scheme_effect_evaluation.effect([1, 2, 3], [4, 6, 8], LOWER)["trend_code"] == "Worsened"
 	# two clearly separated samples of 8: both tests are far below 0.05
-	row = scheme_effect.effect(range(1, 9), range(11, 19), LOWER)
+	row = scheme_effect_evaluation.effect(range(1, 9), range(11, 19), LOWER)
 	# t = 10 / √(6/8 + 6/8) ≈ 8.16 on 14 df: p ≈ 1.1e-6 (scipy) or ≈ 3e-16 (normal approximation)
 	assert row["p_welch"] < 1e-5 and row["p_permutation"] < 0.01 and row["significant"] == 1
 	assert row["trend_code"] == "Worsened"
 	# fewer than two values on a side: means and delta, no test
-	row = scheme_effect.effect([5], [1, 2, None, float("nan")], HIGHER)
+	row = scheme_effect_evaluation.effect([5], [1, 2, None, float("nan")], HIGHER)
 	assert (row["n_baseline"], row["n_scheme"], row["delta"]) == (1, 2, -3.5)
 	assert row["p_welch"] is None and row["p_permutation"] is None and row["significant"] == 0
 

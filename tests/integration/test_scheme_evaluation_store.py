@@ -3,7 +3,7 @@
 Generated data (postloan_performance.datagen, seed 11, as in test_reports_appraisal): a trial cycle covering
 2026 Q1 with survey answers (the baseline's survey) and a formal cycle for 2026 Q2 (baseline Q1), computed
 and left Open. The report's metric rows are cross-checked against the slow path the report ran before
-the values were stored (``reference_metric_rows``: the former ``scheme_effect.metric_rows``, verbatim), on
+the values were stored (``reference_metric_rows``: the former ``scheme_effect_evaluation.metric_rows``, verbatim), on
 the first opening (computed and stored), on the next ones (read back: no post-loan frame is loaded), and
 after the data changed and the cycle was recomputed.
 
@@ -32,7 +32,7 @@ from postloan_performance.services import evaluation
 from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE, SubjectBuilder
 from postloan_performance.services.demo_data import load_dataset
 from postloan_performance.services.metrics import FrameCache, Window, compute_metric
-from postloan_performance.services.reports import scheme_effect
+from postloan_performance.services.reports import scheme_effect_evaluation
 from tests.integration.factories import COMPANY, make_user
 
 REPORT = "Scheme Effect Evaluation"
@@ -81,7 +81,7 @@ def _reference_codes(kpi) -> set[str]:
 
 
 def reference_series(cycle) -> list[tuple[str, str, pd.Series, pd.Series]]:
-	"""(metric, scope, baseline values, scheme values) as scheme_effect.metric_rows computed them before
+	"""(metric, scope, baseline values, scheme values) as scheme_effect_evaluation.metric_rows computed them before
 	the values were stored: both periods from the raw data."""
 	level_of = {"npl_ratio_reduction": "npl_ratio", "recovery_rate_improvement": "recovery_rate"}
 	headers = frappe.get_all(
@@ -147,7 +147,7 @@ def reference_metric_rows(cycle) -> list[dict]:
 	for code, scope, before, after in reference_series(cycle):
 		spec = BUILTIN_METRICS[code]
 		rows.append(
-			scheme_effect._row(
+			scheme_effect_evaluation._row(
 				"Baseline → Scheme Period", code, spec["label"], scope, spec["direction"], (before, after)
 			)
 		)

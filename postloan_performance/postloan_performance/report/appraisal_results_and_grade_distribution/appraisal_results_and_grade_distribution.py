@@ -3,7 +3,7 @@
 
 import frappe
 
-from postloan_performance.services.reports.grade_distribution import get_data
+from postloan_performance.services.reports.appraisal_results_and_grade_distribution import get_data
 
 
 @frappe.read_only()

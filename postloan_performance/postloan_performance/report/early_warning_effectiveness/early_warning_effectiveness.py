@@ -3,7 +3,7 @@
 
 import frappe
 
-from postloan_performance.services.reports.early_warning import get_data
+from postloan_performance.services.reports.early_warning_effectiveness import get_data
 
 
 @frappe.read_only()

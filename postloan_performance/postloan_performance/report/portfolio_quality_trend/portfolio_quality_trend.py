@@ -3,7 +3,7 @@
 
 import frappe
 
-from postloan_performance.services.reports.portfolio_trend import get_data
+from postloan_performance.services.reports.portfolio_quality_trend import get_data
 
 
 @frappe.read_only()

@@ -3,7 +3,7 @@
 
 import frappe
 
-from postloan_performance.services.reports.scheme_effect import get_data
+from postloan_performance.services.reports.scheme_effect_evaluation import get_data
 
 
 @frappe.read_only()

@@ -3,7 +3,7 @@
 
 import frappe
 
-from postloan_performance.services.reports.satisfaction import get_data
+from postloan_performance.services.reports.scheme_satisfaction import get_data
 
 
 @frappe.read_only()

@@ -3,7 +3,7 @@
 
 import frappe
 
-from postloan_performance.services.reports.team_performance import get_data
+from postloan_performance.services.reports.team_performance_summary import get_data
 
 
 @frappe.read_only()
