@@ -1,4 +1,4 @@
-"""Bucket and five-category classification of loan snapshots (Frappe side of ``engine.delinquency``).
+"""Bucket and five-category classification of loan snapshots (Frappe side of ``delinquency.delinquency``).
 
 * :func:`process_date` – the daily job's step for one snapshot date: every snapshot of that date gets its
   bucket (from dpd), its proposed classification (dpd and the thresholds of the loan's product) and its
@@ -19,8 +19,7 @@ import frappe
 from frappe import _
 from frappe.utils import escape_html, getdate, now_datetime
 
-from postloan_performance.engine import delinquency as engine
-from postloan_performance.engine import frames
+from postloan_performance.engine import delinquency, frames
 from postloan_performance.services import portfolio_months
 from postloan_performance.services import post_loan_ops as ops
 
@@ -33,15 +32,15 @@ THRESHOLD_FIELDS = (
 )
 
 
-def _thresholds(row) -> engine.Thresholds:
+def _thresholds(row) -> delinquency.Thresholds:
 	values = [row.get(f) for f in THRESHOLD_FIELDS]
-	defaults = engine.DEFAULT_THRESHOLDS.as_tuple()
-	return engine.Thresholds(
+	defaults = delinquency.DEFAULT_THRESHOLDS.as_tuple()
+	return delinquency.Thresholds(
 		*(int(v) if v not in (None, "") else d for v, d in zip(values, defaults, strict=True))
 	)
 
 
-def thresholds(doc=None) -> tuple[engine.Thresholds, dict[str, engine.Thresholds]]:
+def thresholds(doc=None) -> tuple[delinquency.Thresholds, dict[str, delinquency.Thresholds]]:
 	"""(default thresholds, {product: thresholds}) from PL Post-Loan Settings."""
 	doc = doc or frappe.get_cached_doc(ops.SETTINGS)
 	default = _thresholds(doc)
@@ -53,7 +52,7 @@ def thresholds(doc=None) -> tuple[engine.Thresholds, dict[str, engine.Thresholds
 	return default, by_product
 
 
-def threshold_message(error: engine.DelinquencyError) -> str:
+def threshold_message(error: delinquency.DelinquencyError) -> str:
 	product = error.details.get("product")
 	where = (
 		_("Thresholds for product {0}").format(escape_html(product)) if product else _("Default thresholds")
@@ -79,7 +78,7 @@ def validate_settings(doc) -> None:
 				)
 			seen.add(product)
 			_thresholds(row).validate(product)
-	except engine.DelinquencyError as e:
+	except delinquency.DelinquencyError as e:
 		frappe.throw(threshold_message(e), title=_("Invalid Value"))
 	for field in (
 		"priority_overdue_weight",
@@ -99,11 +98,11 @@ def validate_settings(doc) -> None:
 def classify_frame(frame: pd.DataFrame, default, by_product) -> pd.DataFrame:
 	"""Add bucket_new, proposed_new, classification_new to a frame of dpd, product, manual_classification."""
 	out = frame.copy()
-	out["bucket_new"] = engine.bucket_labels(engine.bucket_index(out["dpd"]))
-	out["proposed_new"] = engine.classify(
+	out["bucket_new"] = delinquency.bucket_labels(delinquency.bucket_index(out["dpd"]))
+	out["proposed_new"] = delinquency.classify(
 		out["dpd"].to_numpy(), out["product"].to_numpy(), by_product, default
 	)
-	out["classification_new"] = engine.effective_classification(
+	out["classification_new"] = delinquency.effective_classification(
 		out["proposed_new"].to_numpy(), out["manual_classification"].to_numpy()
 	)
 	return out
@@ -146,7 +145,7 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 	return {
 		"snapshots": len(frame),
 		"updated": len(todo),
-		"manual": int(frame["manual_classification"].isin(engine.CLASSIFICATIONS).sum()),
+		"manual": int(frame["manual_classification"].isin(delinquency.CLASSIFICATIONS).sum()),
 		"classes": {k: int(v) for k, v in counts.items()},
 	}
 
@@ -160,8 +159,8 @@ def apply_to_document(doc) -> None:
 		return
 	default, by_product = thresholds()
 	product = frappe.db.get_value("PL Loan", doc.loan, "product") if doc.loan else None
-	doc.bucket = engine.bucket_labels(engine.bucket_index([doc.dpd]))[0]
-	doc.proposed_classification = engine.classify([doc.dpd], [product], by_product, default)[0]
+	doc.bucket = delinquency.bucket_labels(delinquency.bucket_index([doc.dpd]))[0]
+	doc.proposed_classification = delinquency.classify([doc.dpd], [product], by_product, default)[0]
 	manual = doc.get("manual_classification") or None
 	if manual and not (doc.get("classification_reason") or "").strip():
 		frappe.throw(
@@ -186,10 +185,10 @@ def set_manual_classification(snapshot: str, classification: str | None, reason:
 	"""
 	classification = (classification or "").strip() or None
 	reason = (reason or "").strip()
-	if classification and classification not in engine.CLASSIFICATIONS:
+	if classification and classification not in delinquency.CLASSIFICATIONS:
 		frappe.throw(
 			_("{0} is not a classification; choose one of: {1}").format(
-				escape_html(classification), ", ".join(_(c) for c in engine.CLASSIFICATIONS)
+				escape_html(classification), ", ".join(_(c) for c in delinquency.CLASSIFICATIONS)
 			),
 			title=_("Invalid Value"),
 		)
@@ -208,7 +207,7 @@ def set_manual_classification(snapshot: str, classification: str | None, reason:
 
 	changed = [[f, old[f], doc.get(f)] for f in old if (old[f] or None) != (doc.get(f) or None)]
 	insert_versions(SNAPSHOT, {doc.name: {"changed": changed}})
-	below = engine.less_severe_than_proposed(classification, doc.proposed_classification)
+	below = delinquency.less_severe_than_proposed(classification, doc.proposed_classification)
 	if below:
 		frappe.msgprint(
 			_(

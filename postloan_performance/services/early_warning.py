@@ -5,8 +5,8 @@
 1. the enabled rules are parsed; the variables they use decide what is read: the snapshots of S with their
    loans (always), the previous snapshot of each loan (``prev_*``, ``outstanding_change*``), and one SQL
    aggregate over the earlier snapshots (``max_prev_dpd``, ``consecutive_overdue``);
-2. ``engine.warning_rules.build_variables`` makes one column per variable, and each rule's condition,
-   rewritten by ``engine.warning_rules.vectorize``, is evaluated once with ``frappe.safe_eval`` over whole
+2. ``warning_rules.warning_rules.build_variables`` makes one column per variable, and each rule's condition,
+   rewritten by ``warning_rules.warning_rules.vectorize``, is evaluated once with ``frappe.safe_eval`` over whole
    columns;
 3. loans with an open (Pending) alert of the same rule, or an alert of the same rule already raised on S,
    get no new alert; the others get one named like an import of (loan, rule, raised_on = S) would be, so
@@ -30,8 +30,7 @@ from frappe import _
 from frappe.utils import escape_html, getdate, nowdate
 
 from postloan_performance.engine import assignment as assign_engine
-from postloan_performance.engine import frames, row_rules
-from postloan_performance.engine import warning_rules as engine
+from postloan_performance.engine import frames, row_rules, warning_rules
 from postloan_performance.services import post_loan_ops as ops
 from postloan_performance.services.messages import expression_limit_message
 
@@ -43,14 +42,14 @@ OFFICER_ROLES = ("PL Post-Loan Officer", "System Manager")
 
 
 def safe_eval(code: str, names: dict):
-	"""The site's evaluator of a vectorised condition: the bounded evaluator of ``engine.expressions``
+	"""The site's evaluator of a vectorised condition: the bounded evaluator of ``warning_rules.expressions``
 	(2 s in a web request, 60 s in the daily job)."""
 	from postloan_performance.services.compute import expression_time_limit
 
-	return engine.bounded_evaluator(expression_time_limit())(code, names)
+	return warning_rules.bounded_evaluator(expression_time_limit())(code, names)
 
 
-def rule_message(error: engine.WarningRuleError) -> str:
+def rule_message(error: warning_rules.WarningRuleError) -> str:
 	d = error.details
 	messages = {
 		"empty": lambda: _("Write the condition."),
@@ -86,8 +85,8 @@ def validate_rule(doc) -> None:
 	"""PL Warning Rule.validate: the condition parses, uses known variables, and runs on sample values."""
 	doc.expression = (doc.expression or "").strip()
 	try:
-		engine.check_condition(doc.expression, safe_eval)
-	except engine.WarningRuleError as e:
+		warning_rules.check_condition(doc.expression, safe_eval)
+	except warning_rules.WarningRuleError as e:
 		frappe.throw(rule_message(e), title=_("Invalid Condition"))
 	if doc.officer_team and not frappe.db.exists("PL Team", doc.officer_team):
 		frappe.throw(_("Team {0} does not exist.").format(escape_html(doc.officer_team)))
@@ -140,12 +139,12 @@ def read_variables(as_of: dt.date, used: set[str]) -> pd.DataFrame:
 		]
 	].rename(columns={"loan": "name"})
 	previous = None
-	if used & engine.PREVIOUS_VARIABLES:
+	if used & warning_rules.PREVIOUS_VARIABLES:
 		previous = read_previous(as_of, current["loan"])
 	history = None
-	if used & engine.HISTORY_VARIABLES:
+	if used & warning_rules.HISTORY_VARIABLES:
 		history = read_history(as_of)
-	variables = engine.build_variables(current, loans, previous, history)
+	variables = warning_rules.build_variables(current, loans, previous, history)
 	variables["managing_team"] = current["managing_team"].to_numpy()
 	return variables
 
@@ -225,8 +224,8 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress, rules: list[dic
 	parsed, skipped = [], {}
 	for rule in rules:
 		try:
-			parsed.append((rule, engine.parse_condition(rule["expression"])))
-		except engine.WarningRuleError as e:
+			parsed.append((rule, warning_rules.parse_condition(rule["expression"])))
+		except warning_rules.WarningRuleError as e:
 			skipped[rule["name"]] = e.code
 	if not parsed:
 		progress(1.0)
@@ -247,7 +246,9 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress, rules: list[dic
 	for index, (rule, used_here) in enumerate(parsed):
 		progress(0.2 + 0.6 * index / len(parsed), _("Rule {0}").format(rule["name"]))
 		try:
-			hit = engine.evaluate(rule["expression"], variables[list(engine.VARIABLES)], safe_eval)
+			hit = warning_rules.evaluate(
+				rule["expression"], variables[list(warning_rules.VARIABLES)], safe_eval
+			)
 		except Exception as e:
 			skipped[rule["name"]] = str(e)[:140]
 			frappe.log_error(title=f"PL Warning Rule {rule['name']} failed", message=frappe.get_traceback())
@@ -277,7 +278,7 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress, rules: list[dic
 
 
 def alert_names(loans, rule: str, as_of: dt.date) -> list[str]:
-	"""The names an import of (loan, rule, raised_on) would give (``engine.row_rules.document_names``)."""
+	"""The names an import of (loan, rule, raised_on) would give (``warning_rules.row_rules.document_names``)."""
 	frame = pd.DataFrame(
 		{
 			"reference": None,
@@ -325,7 +326,7 @@ def _details(rows: pd.DataFrame, used: list[str]) -> list[str]:
 	parts = []
 	for name in used:
 		values = rows[name]
-		if name in engine.TEXT_VARIABLES:
+		if name in warning_rules.TEXT_VARIABLES:
 			text = values.fillna("").astype(str)
 		else:
 			numbers = pd.to_numeric(values, errors="coerce")

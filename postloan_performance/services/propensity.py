@@ -1,4 +1,4 @@
-"""The optional propensity-to-pay model on the site (``engine.propensity``): training on closed cases and
+"""The optional propensity-to-pay model on the site (``propensity.propensity``): training on closed cases and
 scoring of open cases. Off by default (PL Post-Loan Settings → Use the Propensity-to-Pay Model); its only
 use is the order of the collectors' queues (``services.collection.my_queue``).
 """
@@ -13,8 +13,7 @@ import frappe
 from frappe import _
 from frappe.utils import now_datetime
 
-from postloan_performance.engine import delinquency, frames
-from postloan_performance.engine import propensity as engine
+from postloan_performance.engine import delinquency, frames, propensity
 from postloan_performance.services import post_loan_ops as ops
 from postloan_performance.services.bulk import bulk_update
 
@@ -47,7 +46,7 @@ def load_cases(statuses: tuple[str, ...]) -> pd.DataFrame:
 	return frames.from_rows(rows, COLUMNS)
 
 
-def message(error: engine.PropensityError) -> str:
+def message(error: propensity.PropensityError) -> str:
 	d = error.details
 	return {
 		"too_few_cases": lambda: _("The model needs at least {0} closed cases; there are {1}.").format(
@@ -61,13 +60,13 @@ def message(error: engine.PropensityError) -> str:
 
 def train_model(seed: int = 0) -> dict:
 	"""Train on every closed case, store the model and its holdout AUC in the settings, score open cases."""
-	cases = load_cases((*engine.PAID, *engine.LOST))
+	cases = load_cases((*propensity.PAID, *propensity.LOST))
 	products = sorted(set(cases["product"].dropna()) - {""})
 	try:
-		model = engine.train(
-			engine.features(cases, products), engine.labels(cases["status"]), products, seed=seed
+		model = propensity.train(
+			propensity.features(cases, products), propensity.labels(cases["status"]), products, seed=seed
 		)
-	except engine.PropensityError as e:
+	except propensity.PropensityError as e:
 		frappe.throw(message(e), title=_("Model Not Trained"))
 	frappe.db.set_single_value(
 		ops.SETTINGS,
@@ -103,8 +102,8 @@ def score_open_cases(model: dict | None = None, force: bool = False) -> int:
 	if cases.empty:
 		return 0
 	try:
-		score = engine.predict(model, engine.features(cases, model["products"])) * 100.0
-	except engine.PropensityError as e:
+		score = propensity.predict(model, propensity.features(cases, model["products"])) * 100.0
+	except propensity.PropensityError as e:
 		frappe.log_error(title="PL propensity model", message=message(e))
 		return 0
 	cases["new"] = pd.Series(score, index=cases.index).round(2)
