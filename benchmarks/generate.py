@@ -5,7 +5,7 @@
         --loans 5000 --employees 200 --teams 20                                                 # small
 
 The rows come from ``postloan_performance.datagen`` (fixed seed) shaped to the target counts by
-``benchmarks/shape.py``; employees and teams go through ``services.demo_data`` and the post-loan rows through
+``benchmarks/shape.py``; employees and teams go through ``services.dataset_loader`` and the post-loan rows through
 the bulk loader's multi-row ``INSERT IGNORE`` (``services.postloan_data._insert``), 10,000 rows a statement.
 It also creates the benchmark's review cycle (Draft, every team, the default template of each layer, the
 last quarter of the data as the period, the quarter before as the baseline) and one satisfaction survey per
@@ -37,7 +37,7 @@ from postloan_performance.engine import row_rules
 from postloan_performance.install import default_template_name
 from postloan_performance.services import portfolio_months, postloan_data
 from postloan_performance.services.cycle import reserve_names
-from postloan_performance.services.demo_data import (
+from postloan_performance.services.dataset_loader import (
 	EMPLOYEE_COLUMNS,
 	POST_LOAN_FRAMES,
 	ensure_company,

@@ -34,7 +34,7 @@ from postloan_performance.datagen.generator import OrgSpec, generate
 from postloan_performance.engine import row_rules
 from postloan_performance.services import import_keys, postloan_data
 from postloan_performance.services.bulk import bulk_update
-from postloan_performance.services.demo_data import load_employees
+from postloan_performance.services.dataset_loader import load_employees
 
 PREFIX = "IMP-"
 

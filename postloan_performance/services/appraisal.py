@@ -10,7 +10,7 @@ from frappe.utils import flt
 
 from postloan_performance.engine import EngineError, scoring
 from postloan_performance.engine.bands import parse_bands
-from postloan_performance.services.messages import throw_engine_error
+from postloan_performance.services.engine_messages import throw_engine_error
 
 LINE_FIELDS_FROM_TEMPLATE = (
 	"weight",

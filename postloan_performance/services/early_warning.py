@@ -32,7 +32,7 @@ from frappe.utils import escape_html, getdate, nowdate
 from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import frames, row_rules, warning_rules
 from postloan_performance.services import post_loan_ops as ops
-from postloan_performance.services.messages import expression_limit_message
+from postloan_performance.services.engine_messages import expression_limit_message
 
 RULE = "PL Warning Rule"
 ALERT = "PL Risk Alert"

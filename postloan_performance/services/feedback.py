@@ -42,7 +42,7 @@ from postloan_performance.services.cycle import (
 	notify,
 	reserve_names,
 )
-from postloan_performance.services.messages import throw_engine_error
+from postloan_performance.services.engine_messages import throw_engine_error
 from postloan_performance.services.teams import team_members_on
 
 MAX_PEERS = 3

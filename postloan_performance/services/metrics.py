@@ -23,7 +23,7 @@ from frappe.utils import add_days, getdate
 from postloan_performance.engine import metrics as engine_metrics
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS as NPL_CLASSES
 from postloan_performance.services import portfolio_months
-from postloan_performance.services.transport import read_frame
+from postloan_performance.services.fast_frames import read_frame
 
 NPL_RATIO_METRICS = ("npl_ratio", "npl_ratio_reduction")
 # How far before a period the metrics look: warning_recall counts alerts up to 90 days before a
@@ -82,7 +82,7 @@ NUMERIC_COLUMNS = frozenset(
 
 
 def _frame(query, columns: tuple[str, ...]) -> pd.DataFrame:
-	"""The query's rows; its select list must name its columns `columns` (see `transport.read_frame`)."""
+	"""The query's rows; its select list must name its columns `columns` (see `fast_frames.read_frame`)."""
 	sql, params = query.walk()
 	return read_frame(sql, params, columns, numeric=[c for c in columns if c in NUMERIC_COLUMNS])
 

@@ -17,7 +17,7 @@ from frappe.model.workflow import apply_workflow
 
 from postloan_performance import api
 from postloan_performance.datagen import generate
-from postloan_performance.services.demo_data import load_dataset
+from postloan_performance.services.dataset_loader import load_dataset
 from tests.integration.factories import COMPANY, make_user
 
 MGR_ROLE, TL_ROLE, APP_ROLE = "PL Performance Manager", "PL Team Leader", "PL Appraisee"

@@ -36,7 +36,7 @@ from postloan_performance.services.compute import (
 	compute_appraisals,
 )
 from postloan_performance.services.cycle import create_appraisals, open_cycle
-from postloan_performance.services.demo_data import load_dataset
+from postloan_performance.services.dataset_loader import load_dataset
 from postloan_performance.services.metrics import FrameCache, Window, compute_metric
 from tests.integration.factories import COMPANY, make_employee, make_user
 from tests.integration.post_loan_ops_data import isolate

@@ -28,7 +28,7 @@ import frappe
 from postloan_performance.datagen import LayerSpec, OrgSpec, generate
 from postloan_performance.engine.delinquency import CLOSED_CASE_STATUSES
 from postloan_performance.services import delinquency, portfolio_months
-from postloan_performance.services.demo_data import load_dataset
+from postloan_performance.services.dataset_loader import load_dataset
 from postloan_performance.services.postloan_data import import_file
 from postloan_performance.services.reports import portfolio_quality_trend
 from tests.integration.factories import COMPANY, make_cycle, make_user

@@ -32,7 +32,7 @@ from postloan_performance import api
 from postloan_performance.datagen import generate
 from postloan_performance.engine import metrics as engine_metrics
 from postloan_performance.engine import stats
-from postloan_performance.services.demo_data import load_dataset
+from postloan_performance.services.dataset_loader import load_dataset
 from postloan_performance.services.reports import scheme_effect_evaluation
 from tests.integration.factories import COMPANY, make_user
 

@@ -23,7 +23,7 @@ import frappe
 from frappe.desk.query_report import run as run_report
 
 from postloan_performance.datagen import LayerSpec, OrgSpec, generate
-from postloan_performance.services.demo_data import load_dataset
+from postloan_performance.services.dataset_loader import load_dataset
 from postloan_performance.services.metrics import FrameCache, Window, compute_metric
 from tests.integration.factories import COMPANY, make_cycle, make_user
 from tests.integration.post_loan_ops_data import isolate

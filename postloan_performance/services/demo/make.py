@@ -11,6 +11,7 @@ import frappe
 from frappe import _
 
 from postloan_performance.datagen import Dataset
+from postloan_performance.services.dataset_loader import load_dataset
 from postloan_performance.services.demo.cycles import _run_cycle
 from postloan_performance.services.demo.guard import demo_exists, require_demo_allowed, take_password
 from postloan_performance.services.demo.inventory import demo_checksum, demo_counts
@@ -18,7 +19,6 @@ from postloan_performance.services.demo.payout import _make_payout
 from postloan_performance.services.demo.people import _make_briefing, _make_users
 from postloan_performance.services.demo.plan import DEMO_ABBR, DEMO_COMPANY, cycle_plan, demo_dataset
 from postloan_performance.services.demo.remove import remove_demo
-from postloan_performance.services.demo_data import load_dataset
 
 
 # ---------------------------------------------------------------- make

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 
 from postloan_performance.engine.formula import FormulaError, parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS, PORTFOLIO_METRICS
-from postloan_performance.services.messages import expression_limit_message
+from postloan_performance.services.engine_messages import expression_limit_message
 
 QUANTITATIVE_METHODS = ("Built-in", "Formula", "Server Script")
 

@@ -10,7 +10,7 @@ from postloan_performance.engine import EngineError
 from postloan_performance.engine.bands import BandError, parse_bands
 from postloan_performance.engine.scoring import validate_targets
 from postloan_performance.install import default_grade_bands
-from postloan_performance.services.messages import throw_engine_error
+from postloan_performance.services.engine_messages import throw_engine_error
 
 TOLERANCE = 0.001
 RATER_WEIGHT_FIELDS = ("self_weight", "manager_weight", "peer_weight", "subordinate_weight")

@@ -1,4 +1,4 @@
-"""services.transport.read_frame: the concatenated transport gives exactly the rows the plain read gives."""
+"""services.fast_frames.read_frame: the concatenated transport gives exactly the rows the plain read gives."""
 
 import pandas as pd
 import pytest
@@ -6,8 +6,8 @@ import pytest
 import frappe
 
 from postloan_performance.engine import frames
-from postloan_performance.services import transport
-from postloan_performance.services.transport import read_frame
+from postloan_performance.services import fast_frames
+from postloan_performance.services.fast_frames import read_frame
 
 # a derived table of awkward values: NULL, empty text, unicode, a literal %, decimals, dates as text
 AWKWARD = """
@@ -29,17 +29,17 @@ def plain(sql, values, columns, numeric=()):
 def concatenated(sql, values, columns, numeric=()):
 	"""read_frame, failing if it fell back to the plain read."""
 	calls = []
-	original = transport._read_concatenated
+	original = fast_frames._read_concatenated
 
 	def spy(*args):
 		calls.append(args)
 		return original(*args)
 
-	transport._read_concatenated = spy
+	fast_frames._read_concatenated = spy
 	try:
 		frame = read_frame(sql, values, columns, numeric=numeric)
 	finally:
-		transport._read_concatenated = original
+		fast_frames._read_concatenated = original
 	assert calls, "read_frame did not use the concatenated transport"
 	return frame
 
@@ -68,7 +68,7 @@ def test_parameters_and_many_groups():
 		from seq_1_to_20000 where seq %% %(every)s = 0 or seq > %(above)s"""
 	values = {"every": 1, "above": 0}
 	frame = concatenated(sql, values, ("n", "label", "eighth"), numeric=("n", "eighth"))
-	assert len(frame) == 20000 > 4 * transport.ROWS_PER_GROUP
+	assert len(frame) == 20000 > 4 * fast_frames.ROWS_PER_GROUP
 	frame = frame.sort_values("n").reset_index(drop=True)
 	assert frame["n"].tolist() == [float(n) for n in range(1, 20001)]
 	assert frame.loc[19999, "label"] == "row-20000"
@@ -76,11 +76,11 @@ def test_parameters_and_many_groups():
 
 
 def test_a_value_holding_a_separator_falls_back_to_the_plain_read():
-	sql = f"select 'a{transport.UNIT}b' as v, 1 as n union all select 'c', 2"
-	with pytest.raises(transport.TransportMismatch):
-		transport._read_concatenated(sql, None, ["v", "n"], {"n"})
+	sql = f"select 'a{fast_frames.UNIT}b' as v, 1 as n union all select 'c', 2"
+	with pytest.raises(fast_frames.TransportMismatch):
+		fast_frames._read_concatenated(sql, None, ["v", "n"], {"n"})
 	frame = read_frame(sql, None, ("v", "n"), numeric=("n",)).sort_values("n")
-	assert frame["v"].tolist() == [f"a{transport.UNIT}b", "c"]
+	assert frame["v"].tolist() == [f"a{fast_frames.UNIT}b", "c"]
 
 
 def test_no_rows():
