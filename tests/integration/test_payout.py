@@ -327,6 +327,53 @@ def test_confirm_creates_drafts_lists_people_without_structure_and_is_idempotent
 		api.payout_step(pay.run, "prepare")
 
 
+def test_people_whose_assignment_ended_or_starts_later_are_listed_without_structure(pay):
+	"""On the payroll date (2026-04-30): A1 is relieved on 2026-04-15; A2's assignment starts on 2026-05-01;
+	B1's assignment was replaced on 2026-03-01 by one to a structure no longer active. None of them has an
+	active salary structure then, so all are listed with B2 and no draft is made."""
+	employees = pay.employees
+	frappe.db.set_value("Employee", employees.A1, "relieving_date", "2026-04-15")
+	frappe.db.set_value(
+		"Salary Structure Assignment", {"employee": employees.A2, "docstatus": 1}, "from_date", "2026-05-01"
+	)
+	old = frappe.get_doc(
+		{
+			"doctype": "Salary Structure",
+			"name": "_Test PL Pay Structure Retired",
+			"company": COMPANY,
+			"payroll_frequency": "Monthly",
+			"currency": "CNY",
+			"is_active": "Yes",
+			"earnings": [{"salary_component": BASIC, "abbr": "TPLB", "amount": 4000}],
+		}
+	).insert(ignore_permissions=True)
+	old.submit()
+	later = frappe.get_doc(
+		{
+			"doctype": "Salary Structure Assignment",
+			"employee": employees.B1,
+			"salary_structure": old.name,
+			"company": COMPANY,
+			"currency": "CNY",
+			"from_date": "2026-03-01",
+			"base": 4000,
+		}
+	).insert(ignore_permissions=True)
+	later.submit()
+	frappe.db.set_value("Salary Structure", old.name, "is_active", "No")
+	# before A1's relieving date his assignment still counts: the check is on the date, not on the person
+	assert service.employees_with_salary_structure([employees.A1], "2026-04-10", COMPANY) == {employees.A1}
+
+	api.payout_step(pay.run, "prepare")
+	result = api.payout_step(pay.run, "confirm")
+	assert result["created"] == 0
+	assert sorted(result["without_salary_structure"]) == sorted(
+		f"{employees[k]}: _Test PL Pay {k}" for k in ("A1", "A2", "B1", "B2")
+	)
+	assert {line.status for line in lines(pay.run).values()} == {"No Salary Structure"}
+	assert not drafts(pay.run)
+
+
 def test_upheld_appeal_after_confirmation_recreates_only_the_affected_drafts(pay):
 	api.payout_step(pay.run, "prepare")
 	api.payout_step(pay.run, "confirm")
