@@ -39,6 +39,7 @@ from tests.integration.factories import (
 
 LINE = "/api/resource/" + quote("PL Payout Line")
 RUN = "/api/resource/" + quote("PL Payout Run")
+TEAM = "/api/resource/" + quote("PL Payout Team")
 COMPONENT = "_Test PL Incentive"
 BASIC = "_Test PL Basic"
 STRUCTURE = "_Test PL Pay Structure"
@@ -525,6 +526,23 @@ def rest_lines(client, run) -> set[str]:
 	return {row["employee"] for row in response.json["data"]}
 
 
+def rest_team_rows(client, run) -> set[str]:
+	"""The Teams rows of `run` that `client` reads, from the run document and from the child table's list
+	(/api/resource/PL Payout Team?parent=PL Payout Run): both must agree."""
+	document = client.get(f"{RUN}/{quote(run)}")
+	assert document.status_code == 200, document.get_data(as_text=True)[:300]
+	from_document = {row["pl_team"] for row in document.json["data"]["teams"]}
+	query = (
+		f"?parent={quote('PL Payout Run')}&fields={quote(json.dumps(['pl_team', 'amount', 'parent']))}"
+		f"&filters={quote(json.dumps([['parent', '=', run]]))}&limit_page_length=0"
+	)
+	listed = client.get(TEAM + query)
+	assert listed.status_code == 200, listed.get_data(as_text=True)[:300]
+	from_list = {row["pl_team"] for row in listed.json["data"]}
+	assert from_document == from_list
+	return from_document
+
+
 def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	emp, users = world.employees, world.users
 	manager, ada, lena, rui = (rest(users[k]) for k in ("manager", "ada", "lena", "rui"))
@@ -553,7 +571,22 @@ def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	assert rest_lines(lena, rest_run.run) == {emp.lena}
 	response = lena.get(f"{RUN}/{quote(rest_run.run)}")
 	assert response.status_code == 200
-	assert {t["pl_team"] for t in response.json["data"]["teams"]} >= {world.teams.north, world.teams.north1}
+	north, north1, risk = world.teams.north, world.teams.north1, world.teams.risk
+	assert rest_team_rows(lena, rest_run.run) == {north, north1}
+	assert rest_team_rows(rui, rest_run.run) == {risk}
+	assert rest_team_rows(ada, rest_run.run) == set()  # an appraisee: his line, no team's total
+	assert rest_team_rows(manager, rest_run.run) == {north, north1, risk}
+	# the people without a salary structure (all four here) are named for those who pay only
+	for client in (lena, rui, ada):
+		data = client.get(f"{RUN}/{quote(rest_run.run)}").json["data"]
+		assert not data.get("without_salary_structure") and not data.get("log")
+		listed = client.get(
+			f"{RUN}?fields={quote(json.dumps(['name', 'without_salary_structure', 'log']))}"
+			f"&filters={quote(json.dumps([['name', '=', rest_run.run]]))}"
+		)
+		assert listed.status_code == 200 and listed.json["data"]
+		assert not any(row.get("without_salary_structure") or row.get("log") for row in listed.json["data"])
+	assert emp.ada in manager.get(f"{RUN}/{quote(rest_run.run)}").json["data"]["without_salary_structure"]
 	ada_line = frappe.db.get_value("PL Payout Line", {"payout_run": rest_run.run, "employee": emp.ada})
 	assert rui.get(f"{LINE}/{quote(ada_line)}").status_code == 403
 	assert lena.get(f"{LINE}/{quote(ada_line)}").status_code == 403
