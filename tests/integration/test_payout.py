@@ -612,3 +612,48 @@ def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	response = manager.get(card)
 	assert response.status_code == 200 and response.json["message"]["value"] == pool
 	assert rui.get(card).json["message"]["value"] == pool  # Rui leads Risk, which the run pays
+
+
+def rest_report(client, run) -> list[dict]:
+	response = client.post(
+		"/api/method/frappe.desk.query_report.run",
+		json={
+			"report_name": "Payout Preview",
+			"filters": json.dumps({"payout_run": run}),
+			"are_default_filters": False,
+		},
+	)
+	assert response.status_code == 200, response.get_data(as_text=True)[:300]
+	return response.json["message"]["result"]
+
+
+def report_view(rows: list[dict]) -> tuple[set[str], set[str], set[str]]:
+	"""(people, teams with a total row, other total rows) of a Payout Preview result."""
+	people = {row["employee"] for row in rows if row.get("employee")}
+	teams = {row["pl_team"] for row in rows if row.get("bold") and row.get("pl_team")}
+	others = {row["employee_name"] for row in rows if row.get("bold") and not row.get("pl_team")}
+	return people, teams, others
+
+
+def test_payout_preview_shows_leaders_their_teams_and_appraisees_their_line(world, rest, rest_run):
+	emp, users = world.employees, world.users
+	north, north1, risk = world.teams.north, world.teams.north1, world.teams.risk
+	if frappe.db.get_value("PL Payout Run", rest_run.run, "status") != "Confirmed":
+		service.confirm(rest_run.run)
+	frappe.db.sql("update `tabPL Payout Line` set leader_visible = 0 where payout_run = %s", rest_run.run)
+	frappe.db.commit()
+	manager, lena, rui, ada = (rest(users[k]) for k in ("manager", "lena", "rui", "ada"))
+	people, teams, others = report_view(rest_report(manager, rest_run.run))
+	assert people == {emp.ada, emp.bo, emp.lena, emp.chen} and teams == {north, north1, risk}
+	assert {"Total", "Pool"} <= others
+	# a team leader: his teams' totals and his own line; no other team, no pool or grand total
+	assert report_view(rest_report(lena, rest_run.run)) == ({emp.lena}, {north, north1}, set())
+	assert report_view(rest_report(rui, rest_run.run)) == (set(), {risk}, set())
+	# an appraisee: his own line only
+	assert report_view(rest_report(ada, rest_run.run)) == ({emp.ada}, set(), set())
+	# a plan that lets leaders see individual amounts: their teams' people, still not the others'
+	frappe.db.sql("update `tabPL Payout Line` set leader_visible = 1 where payout_run = %s", rest_run.run)
+	frappe.db.commit()
+	assert report_view(rest_report(lena, rest_run.run))[0] == {emp.ada, emp.bo, emp.lena}
+	assert report_view(rest_report(rui, rest_run.run))[0] == {emp.chen}
+	assert report_view(rest_report(ada, rest_run.run))[0] == {emp.ada}
