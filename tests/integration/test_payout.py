@@ -137,6 +137,12 @@ def make_run(plan: str, cycle: str) -> str:
 @pytest.fixture
 def pay(world):
 	"""The organisation of the module docstring, in the test's transaction."""
+	return make_pay_org()
+
+
+def make_pay_org(salary_setup: bool = True) -> frappe._dict:
+	"""The organisation of the module docstring; without `salary_setup` (a site without HRMS) nobody gets a
+	salary structure."""
 	appellant = make_user("pay-a2@plp.test", ["PL Appraisee"])
 	emp = frappe._dict(
 		{
@@ -161,7 +167,8 @@ def pay(world):
 	for key, grade, score in (("A1", "S", 95), ("A2", "B", 75), ("B1", "A", 85), ("B2", "C", 40)):
 		publish(appraisals[key], grade, score)
 	frappe.db.set_value("PL Review Cycle", cycle, {"status": "Published", "appeal_window_days": 7})
-	make_salary_setup([emp.A1, emp.A2, emp.B1])
+	if salary_setup:
+		make_salary_setup([emp.A1, emp.A2, emp.B1])
 	plan = make_plan()
 	return frappe._dict(
 		employees=emp,
