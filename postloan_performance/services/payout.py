@@ -341,16 +341,28 @@ def prepare(run_name: str, publish_progress: bool = False) -> dict:
 
 # ---------------------------------------------------------------- HRMS drafts
 def employees_with_salary_structure(employees: list[str], on_date, company: str) -> set[str]:
-	"""Employees with a submitted assignment of an active salary structure in effect on `on_date`."""
+	"""Employees whose salary structure assignment in effect on `on_date` is submitted, of this company and
+	of an active, submitted salary structure, and who are not relieved before `on_date`.
+
+	As in HRMS (get_assigned_salary_structure), the assignment in effect is the latest submitted one that
+	starts on or before the date: an older assignment replaced by a later one (to another company or to an
+	inactive structure) no longer counts, an assignment starting after the date does not count yet, and
+	an employee relieved before the date has none (HRMS refuses a payroll date after relieving)."""
 	if not employees:
 		return set()
 	rows = frappe.db.sql(
-		"""select distinct ssa.employee
+		"""select ssa.employee
 		from `tabSalary Structure Assignment` ssa
 		join `tabSalary Structure` ss on ss.name = ssa.salary_structure
+		join `tabEmployee` emp on emp.name = ssa.employee
 		where ssa.docstatus = 1 and ss.docstatus = 1 and ss.is_active = 'Yes'
-			and ssa.company = %(company)s and ssa.from_date <= %(on_date)s
-			and ssa.employee in %(employees)s""",
+			and ssa.company = %(company)s and ssa.employee in %(employees)s
+			and (emp.relieving_date is null or emp.relieving_date >= %(on_date)s)
+			and ssa.from_date = (
+				select max(latest.from_date) from `tabSalary Structure Assignment` latest
+				where latest.employee = ssa.employee and latest.docstatus = 1
+					and latest.from_date <= %(on_date)s
+			)""",
 		{"company": company, "on_date": on_date, "employees": tuple(employees)},
 	)
 	return {r[0] for r in rows}

@@ -5,6 +5,12 @@
 - A team leader: the runs that pay his teams (their team totals); his teams' individual lines only when
   the plan lets team leaders see individual amounts, never other teams' lines.
 - Everybody else (an executive included): the runs' totals through role permissions, no lines.
+
+A run's Teams rows (PL Payout Team) follow the same rule: every row for those who see all payouts and
+for executives, the rows of his own teams for a team leader, none for anybody else; the list of people
+without a salary structure and the run's log (they name people) only for those who see all payouts.
+Filtered on the document (PLPayoutRun.apply_fieldlevel_read_permissions: REST and desk reads) and on
+the child table's own list (/api/resource/PL Payout Team?parent=PL Payout Run).
 """
 
 import frappe
@@ -77,3 +83,20 @@ def payout_run_has_permission(doc, ptype: str | None = None, user: str | None = 
 	if teams and frappe.db.exists("PL Payout Line", {"payout_run": doc.name, "pl_team": ("in", teams)}):
 		return None
 	return False
+
+
+def visible_payout_teams(user: str | None = None) -> list[str] | None:
+	"""The PL Teams whose row of a run's Teams table `user` may read; None: every team."""
+	user = _user(user)
+	if sees_all_payouts(user) or roles_of(user) & set(READ_RUN_ROLES):
+		return None
+	return led_teams(user)
+
+
+def payout_team_query(user: str | None = None, doctype: str | None = None) -> str:
+	teams = visible_payout_teams(user)
+	if teams is None:
+		return ""
+	if not teams:
+		return "1=0"
+	return f"`tabPL Payout Team`.`pl_team` in ({_in_list(teams)})"

@@ -39,6 +39,7 @@ from tests.integration.factories import (
 
 LINE = "/api/resource/" + quote("PL Payout Line")
 RUN = "/api/resource/" + quote("PL Payout Run")
+TEAM = "/api/resource/" + quote("PL Payout Team")
 COMPONENT = "_Test PL Incentive"
 BASIC = "_Test PL Basic"
 STRUCTURE = "_Test PL Pay Structure"
@@ -136,6 +137,12 @@ def make_run(plan: str, cycle: str) -> str:
 @pytest.fixture
 def pay(world):
 	"""The organisation of the module docstring, in the test's transaction."""
+	return make_pay_org()
+
+
+def make_pay_org(salary_setup: bool = True) -> frappe._dict:
+	"""The organisation of the module docstring; without `salary_setup` (a site without HRMS) nobody gets a
+	salary structure."""
 	appellant = make_user("pay-a2@plp.test", ["PL Appraisee"])
 	emp = frappe._dict(
 		{
@@ -160,7 +167,8 @@ def pay(world):
 	for key, grade, score in (("A1", "S", 95), ("A2", "B", 75), ("B1", "A", 85), ("B2", "C", 40)):
 		publish(appraisals[key], grade, score)
 	frappe.db.set_value("PL Review Cycle", cycle, {"status": "Published", "appeal_window_days": 7})
-	make_salary_setup([emp.A1, emp.A2, emp.B1])
+	if salary_setup:
+		make_salary_setup([emp.A1, emp.A2, emp.B1])
 	plan = make_plan()
 	return frappe._dict(
 		employees=emp,
@@ -327,6 +335,53 @@ def test_confirm_creates_drafts_lists_people_without_structure_and_is_idempotent
 		api.payout_step(pay.run, "prepare")
 
 
+def test_people_whose_assignment_ended_or_starts_later_are_listed_without_structure(pay):
+	"""On the payroll date (2026-04-30): A1 is relieved on 2026-04-15; A2's assignment starts on 2026-05-01;
+	B1's assignment was replaced on 2026-03-01 by one to a structure no longer active. None of them has an
+	active salary structure then, so all are listed with B2 and no draft is made."""
+	employees = pay.employees
+	frappe.db.set_value("Employee", employees.A1, "relieving_date", "2026-04-15")
+	frappe.db.set_value(
+		"Salary Structure Assignment", {"employee": employees.A2, "docstatus": 1}, "from_date", "2026-05-01"
+	)
+	old = frappe.get_doc(
+		{
+			"doctype": "Salary Structure",
+			"name": "_Test PL Pay Structure Retired",
+			"company": COMPANY,
+			"payroll_frequency": "Monthly",
+			"currency": "CNY",
+			"is_active": "Yes",
+			"earnings": [{"salary_component": BASIC, "abbr": "TPLB", "amount": 4000}],
+		}
+	).insert(ignore_permissions=True)
+	old.submit()
+	later = frappe.get_doc(
+		{
+			"doctype": "Salary Structure Assignment",
+			"employee": employees.B1,
+			"salary_structure": old.name,
+			"company": COMPANY,
+			"currency": "CNY",
+			"from_date": "2026-03-01",
+			"base": 4000,
+		}
+	).insert(ignore_permissions=True)
+	later.submit()
+	frappe.db.set_value("Salary Structure", old.name, "is_active", "No")
+	# before A1's relieving date his assignment still counts: the check is on the date, not on the person
+	assert service.employees_with_salary_structure([employees.A1], "2026-04-10", COMPANY) == {employees.A1}
+
+	api.payout_step(pay.run, "prepare")
+	result = api.payout_step(pay.run, "confirm")
+	assert result["created"] == 0
+	assert sorted(result["without_salary_structure"]) == sorted(
+		f"{employees[k]}: _Test PL Pay {k}" for k in ("A1", "A2", "B1", "B2")
+	)
+	assert {line.status for line in lines(pay.run).values()} == {"No Salary Structure"}
+	assert not drafts(pay.run)
+
+
 def test_upheld_appeal_after_confirmation_recreates_only_the_affected_drafts(pay):
 	api.payout_step(pay.run, "prepare")
 	api.payout_step(pay.run, "confirm")
@@ -478,6 +533,23 @@ def rest_lines(client, run) -> set[str]:
 	return {row["employee"] for row in response.json["data"]}
 
 
+def rest_team_rows(client, run) -> set[str]:
+	"""The Teams rows of `run` that `client` reads, from the run document and from the child table's list
+	(/api/resource/PL Payout Team?parent=PL Payout Run): both must agree."""
+	document = client.get(f"{RUN}/{quote(run)}")
+	assert document.status_code == 200, document.get_data(as_text=True)[:300]
+	from_document = {row["pl_team"] for row in document.json["data"]["teams"]}
+	query = (
+		f"?parent={quote('PL Payout Run')}&fields={quote(json.dumps(['pl_team', 'amount', 'parent']))}"
+		f"&filters={quote(json.dumps([['parent', '=', run]]))}&limit_page_length=0"
+	)
+	listed = client.get(TEAM + query)
+	assert listed.status_code == 200, listed.get_data(as_text=True)[:300]
+	from_list = {row["pl_team"] for row in listed.json["data"]}
+	assert from_document == from_list
+	return from_document
+
+
 def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	emp, users = world.employees, world.users
 	manager, ada, lena, rui = (rest(users[k]) for k in ("manager", "ada", "lena", "rui"))
@@ -506,7 +578,22 @@ def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	assert rest_lines(lena, rest_run.run) == {emp.lena}
 	response = lena.get(f"{RUN}/{quote(rest_run.run)}")
 	assert response.status_code == 200
-	assert {t["pl_team"] for t in response.json["data"]["teams"]} >= {world.teams.north, world.teams.north1}
+	north, north1, risk = world.teams.north, world.teams.north1, world.teams.risk
+	assert rest_team_rows(lena, rest_run.run) == {north, north1}
+	assert rest_team_rows(rui, rest_run.run) == {risk}
+	assert rest_team_rows(ada, rest_run.run) == set()  # an appraisee: his line, no team's total
+	assert rest_team_rows(manager, rest_run.run) == {north, north1, risk}
+	# the people without a salary structure (all four here) are named for those who pay only
+	for client in (lena, rui, ada):
+		data = client.get(f"{RUN}/{quote(rest_run.run)}").json["data"]
+		assert not data.get("without_salary_structure") and not data.get("log")
+		listed = client.get(
+			f"{RUN}?fields={quote(json.dumps(['name', 'without_salary_structure', 'log']))}"
+			f"&filters={quote(json.dumps([['name', '=', rest_run.run]]))}"
+		)
+		assert listed.status_code == 200 and listed.json["data"]
+		assert not any(row.get("without_salary_structure") or row.get("log") for row in listed.json["data"])
+	assert emp.ada in manager.get(f"{RUN}/{quote(rest_run.run)}").json["data"]["without_salary_structure"]
 	ada_line = frappe.db.get_value("PL Payout Line", {"payout_run": rest_run.run, "employee": emp.ada})
 	assert rui.get(f"{LINE}/{quote(ada_line)}").status_code == 403
 	assert lena.get(f"{LINE}/{quote(ada_line)}").status_code == 403
@@ -532,3 +619,48 @@ def test_roles_see_payout_rows_as_the_plan_allows(world, rest, rest_run):
 	response = manager.get(card)
 	assert response.status_code == 200 and response.json["message"]["value"] == pool
 	assert rui.get(card).json["message"]["value"] == pool  # Rui leads Risk, which the run pays
+
+
+def rest_report(client, run) -> list[dict]:
+	response = client.post(
+		"/api/method/frappe.desk.query_report.run",
+		json={
+			"report_name": "Payout Preview",
+			"filters": json.dumps({"payout_run": run}),
+			"are_default_filters": False,
+		},
+	)
+	assert response.status_code == 200, response.get_data(as_text=True)[:300]
+	return response.json["message"]["result"]
+
+
+def report_view(rows: list[dict]) -> tuple[set[str], set[str], set[str]]:
+	"""(people, teams with a total row, other total rows) of a Payout Preview result."""
+	people = {row["employee"] for row in rows if row.get("employee")}
+	teams = {row["pl_team"] for row in rows if row.get("bold") and row.get("pl_team")}
+	others = {row["employee_name"] for row in rows if row.get("bold") and not row.get("pl_team")}
+	return people, teams, others
+
+
+def test_payout_preview_shows_leaders_their_teams_and_appraisees_their_line(world, rest, rest_run):
+	emp, users = world.employees, world.users
+	north, north1, risk = world.teams.north, world.teams.north1, world.teams.risk
+	if frappe.db.get_value("PL Payout Run", rest_run.run, "status") != "Confirmed":
+		service.confirm(rest_run.run)
+	frappe.db.sql("update `tabPL Payout Line` set leader_visible = 0 where payout_run = %s", rest_run.run)
+	frappe.db.commit()
+	manager, lena, rui, ada = (rest(users[k]) for k in ("manager", "lena", "rui", "ada"))
+	people, teams, others = report_view(rest_report(manager, rest_run.run))
+	assert people == {emp.ada, emp.bo, emp.lena, emp.chen} and teams == {north, north1, risk}
+	assert {"Total", "Pool"} <= others
+	# a team leader: his teams' totals and his own line; no other team, no pool or grand total
+	assert report_view(rest_report(lena, rest_run.run)) == ({emp.lena}, {north, north1}, set())
+	assert report_view(rest_report(rui, rest_run.run)) == (set(), {risk}, set())
+	# an appraisee: his own line only
+	assert report_view(rest_report(ada, rest_run.run)) == ({emp.ada}, set(), set())
+	# a plan that lets leaders see individual amounts: their teams' people, still not the others'
+	frappe.db.sql("update `tabPL Payout Line` set leader_visible = 1 where payout_run = %s", rest_run.run)
+	frappe.db.commit()
+	assert report_view(rest_report(lena, rest_run.run))[0] == {emp.ada, emp.bo, emp.lena}
+	assert report_view(rest_report(rui, rest_run.run))[0] == {emp.chen}
+	assert report_view(rest_report(ada, rest_run.run))[0] == {emp.ada}

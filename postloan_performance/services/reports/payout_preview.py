@@ -13,17 +13,12 @@ from frappe.utils import flt
 
 from postloan_performance.permissions import led_teams
 from postloan_performance.services.payout_access import sees_all_payouts
+from postloan_performance.services.reports.common import EMPLOYEE_DOCTYPE, employee_column
 
 
 def columns() -> list[dict]:
 	return [
-		{
-			"fieldname": "employee",
-			"label": _("Employee"),
-			"fieldtype": "Link",
-			"options": "Employee",
-			"width": 130,
-		},
+		employee_column(_("Employee"), width=130),
 		{"fieldname": "employee_name", "label": _("Employee Name"), "fieldtype": "Data", "width": 170},
 		{"fieldname": "pl_team", "label": _("Team"), "fieldtype": "Link", "options": "PL Team", "width": 160},
 		{"fieldname": "layer", "label": _("Layer"), "fieldtype": "Data", "width": 120},
@@ -106,7 +101,9 @@ def get_data(filters) -> dict:
 		layer_amount = 0.0
 		for team in layers[layer]:
 			for line in by_team.get(team, []):
-				data.append({**line, "status": _(line.status), "currency": currency, "indent": 1})
+				data.append(
+					{**line, **EMPLOYEE_DOCTYPE, "status": _(line.status), "currency": currency, "indent": 1}
+				)
 			if team in team_rows:
 				total = team_rows[team]
 				layer_amount += flt(total.amount)
