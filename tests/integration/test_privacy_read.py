@@ -243,6 +243,31 @@ def test_appraisee_reads_no_results_before_publication(world, rest, rated):
 	assert frappe.db.get_value("PL Appraisal", name, "total_score") == 77.5
 
 
+def test_print_shows_no_results_before_publication(world, rest, rated):
+	"""The print view (both ways in, the standard and the app's print format) blanks the results as the
+	form does; the scheme owner's print of the same appraisal still shows them."""
+	name = world.appraisals.rui
+	for who, shown in (("rui", False), ("manager", True)):
+		client = rest(world.users[who])
+		for print_format in ("Standard", "PL Appraisal Print"):
+			html = message(
+				call(
+					client,
+					"frappe.www.printview.get_html_and_style",
+					doc="PL Appraisal",
+					name=name,
+					print_format=print_format,
+				)
+			)["html"]
+			page = client.get(
+				f"/printview?doctype={quote('PL Appraisal')}&name={quote(name)}&format={quote(print_format)}"
+			)
+			assert page.status_code == 200
+			for text in (html, page.get_data(as_text=True)):
+				assert ("Strong quarter" in text) is shown, (who, print_format)
+				assert ("77.5" in text) is shown, (who, print_format)
+
+
 def test_saving_the_self_assessment_keeps_the_hidden_results(world, rest, rated):
 	rui = rest(world.users.rui)
 	name = world.appraisals.rui
