@@ -268,6 +268,30 @@ def test_print_shows_no_results_before_publication(world, rest, rated):
 				assert ("77.5" in text) is shown, (who, print_format)
 
 
+def test_result_reports_show_no_results_before_publication(world, rest, rated):
+	"""Appraisal Results and KPI Achievement name no result column in their request: the appraisee's
+	own appraisal in Self Review is still not in them (its score, its KPI actuals); the scheme owner's
+	run of the same reports shows it."""
+	name = world.appraisals.rui
+	for report, key in (
+		("Appraisal Results and Grade Distribution", "name"),
+		("KPI Achievement", "appraisal"),
+	):
+		for who, shown in (("rui", False), ("manager", True)):
+			result = message(
+				call(
+					rest(world.users[who]),
+					"frappe.desk.query_report.run",
+					report_name=report,
+					filters={"review_cycle": world.cycle},
+				)
+			)["result"]
+			rows = [row for row in result if isinstance(row, dict) and row.get(key) == name]
+			assert bool(rows) is shown, (report, who)
+			if report == "Appraisal Results and Grade Distribution" and shown:
+				assert rows[0]["total_score"] == 77.5
+
+
 def test_saving_the_self_assessment_keeps_the_hidden_results(world, rest, rated):
 	rui = rest(world.users.rui)
 	name = world.appraisals.rui
