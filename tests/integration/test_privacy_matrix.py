@@ -1214,6 +1214,12 @@ METHOD_CALLERS = {
 	"postloan_performance.privacy.get_group_by_count": (ANY_PL_ROLE, None),
 	"postloan_performance.privacy.reportview_get": (ANY_PL_ROLE, None),
 }
+# Methods open to every PL role that answer about one row: called with each row of that DocType (one
+# sample) the user may not read, they answer 403 too.
+METHOD_ROWS = {
+	API + "feedback_summary": ("PL Appraisal", "appraisal"),
+	API + "my_collection_queue": ("Employee", "employee"),
+}
 METHOD_NAMES = sorted(METHOD_CALLERS)
 METHOD_RESULTS: dict[tuple[str, str], str] = {}
 
@@ -1236,11 +1242,23 @@ def _state() -> list:
 @pytest.mark.parametrize("method", METHOD_NAMES)
 @pytest.mark.parametrize("who", WORLD_USERS)
 def test_method_matrix(matrix_world, rest, who, method):
-	"""A whitelisted method called by a user without one of its roles answers 403 and changes nothing."""
+	"""A whitelisted method called by a user without one of its roles (or, METHOD_ROWS, about a row he may
+	not read) answers 403 and changes nothing."""
 	user = matrix_world.users[who]
 	frappe.set_user("Administrator")
 	roles, arguments = METHOD_CALLERS[method]
-	if roles == ANY_PL_ROLE or roles_of(user) & (roles | {"System Manager"}):
+	if roles == ANY_PL_ROLE and method in METHOD_ROWS:
+		doctype, argument = METHOD_ROWS[method]
+		if doctype == "Employee":
+			people = visible_people(user)
+			forbidden = sorted(set(matrix_world.employees.values()) - people) if people is not None else []
+		else:
+			forbidden = sorted({r.name for r in all_rows(doctype)} - expected_names(user, doctype))
+		if not forbidden:
+			METHOD_RESULTS[(who, method)] = "permitted"
+			return
+		arguments = lambda w: {argument: forbidden[0]}  # noqa: E731
+	elif roles == ANY_PL_ROLE or roles_of(user) & (roles | {"System Manager"}):
 		METHOD_RESULTS[(who, method)] = "permitted"
 		return
 	matrix_world.trial_appraisal = frappe.db.get_value(
@@ -1267,6 +1285,7 @@ def test_every_whitelisted_method_has_callers():
 	methods = whitelisted_methods()
 	assert methods - set(METHOD_CALLERS) == set(), "declare who may call these in METHOD_CALLERS"
 	assert set(METHOD_CALLERS) - methods == set(), "no longer whitelisted: remove from METHOD_CALLERS"
+	assert set(METHOD_ROWS) <= {m for m, (roles, _a) in METHOD_CALLERS.items() if roles == ANY_PL_ROLE}
 
 
 def test_matrix_summary():
