@@ -411,6 +411,31 @@ def test_kpi_achievement_chart_shows_no_trial_nor_unpublished_cycle(world):
 	)
 
 
+def test_kpi_achievement_chart_shows_no_group_below_the_minimum(world):
+	"""The latest published formal cycle has one computed appraisal (Ada's): the chart's mean per KPI is
+	her own achievement. A team leader of another team (Rui) must not get it; the scheme owner does."""
+	from postloan_performance import api
+	from tests.integration.factories import COMPANY, make_appraisal, make_cycle
+	from tests.integration.world import _set_state
+
+	frappe.set_user("Administrator")
+	t, e = world.teams, world.employees
+	cycle = make_cycle(
+		"_Test PL Chart Published", [t.north1], period_start="2031-01-01", period_end="2031-03-31"
+	)
+	name = make_appraisal(e.ada, t.north1, cycle)
+	_set_state(name, "Published", submit=True)
+	frappe.db.set_value("PL Review Cycle", cycle, "status", "Published")
+	frappe.db.set_value("PL Appraisal", name, "computed_on", frappe.utils.now_datetime())
+	frappe.db.sql("update `tabPL Appraisal KPI` set achievement = 64.27, no_data = 0 where parent = %s", name)
+	frappe.set_user(world.users.manager)
+	chart = api.kpi_achievement_chart(filters={"company": COMPANY})
+	assert chart["cycle"] == cycle and 64.27 in chart["datasets"][0]["values"]
+	frappe.set_user(world.users.rui)
+	chart = api.kpi_achievement_chart(filters={"company": COMPANY})
+	assert chart["labels"] == [] and 64.27 not in chart["datasets"][0]["values"]
+
+
 def test_team_performance_summary_leaves_out_the_leaders_own_appraisal(world):
 	from postloan_performance.services.reports.team_performance import appraisals_of
 
