@@ -399,6 +399,7 @@ ASSIGNEE = "manager@plp.test"
 # not read that appraisal's results.
 SECRET = "PLP-MATRIX-SECRET"
 SECRET_SCORES = (91.37, 83.29, 72.18)
+PUBLISHED_SCORE = 64.27  # also the achievement of each KPI line of Ada's published formal appraisal
 
 
 # ---------------------------------------------------------------- data: a row of every private kind
@@ -449,6 +450,30 @@ def matrix_world(world):
 			(secret_actual(score), appraisal),
 		)
 	world.trial = trial
+	# a published formal cycle with one computed appraisal (Ada's): the charts of the latest published
+	# cycle must not hand her results to those who may not read them (a group of one)
+	published = make_cycle(
+		"_Test PL Matrix Published", [t.north, t.north1, t.risk], "2025-04-01", "2025-06-30"
+	)
+	published_ada = make_appraisal(e.ada, t.north1, published)
+	_set_state(published_ada, "Published", submit=True)
+	made += [("PL Appraisal", published_ada), ("PL Review Cycle", published)]
+	frappe.db.set_value("PL Review Cycle", published, "status", "Published", update_modified=False)
+	frappe.db.set_value(
+		"PL Appraisal",
+		published_ada,
+		{
+			"total_score": PUBLISHED_SCORE,
+			"manager_comment": f"{SECRET}-{published_ada}",
+			"computed_on": frappe.utils.now_datetime(),
+		},
+		update_modified=False,
+	)
+	frappe.db.sql(
+		"""update `tabPL Appraisal KPI` set actual = %s, achievement = %s, no_data = 0
+		where parent = %s and parenttype = 'PL Appraisal'""",
+		(secret_actual(PUBLISHED_SCORE), PUBLISHED_SCORE, published_ada),
+	)
 	ratings = [{"criterion": c, "rating": 3} for c in ("Professional Conduct", "Teamwork", "Compliance")]
 	for appraisal, appraisee, reviewer, user, relationship in (
 		(a.ada, e.ada, e.bo, u.bo, "Peer"),
