@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -136,11 +137,26 @@ def child_has_permission(doc, ptype: str | None = None, user: str | None = None)
 
 
 # ---------------------------------------------------------------- results before publication
+@contextmanager
+def reading_results():
+	"""Within it, lists of PL Appraisal read results (a report of scores, grades or KPI actuals, whatever
+	its request names): the appraisee's own rows narrow to his published formal appraisals."""
+	previous = frappe.flags.get("plp_reads_results")
+	frappe.flags.plp_reads_results = True
+	try:
+		yield
+	finally:
+		frappe.flags.plp_reads_results = previous
+
+
 def asks_for_results() -> bool:
 	"""Whether the current request names a result column (fields, filters, grouping, sorting) or all
-	columns: then the appraisee's own rows are narrowed to his published formal appraisals."""
+	columns, or reads results (:func:`reading_results`): then the appraisee's own rows are narrowed to
+	his published formal appraisals."""
 	if frappe.flags.get("plp_results_blanked"):
 		return False
+	if frappe.flags.get("plp_reads_results"):
+		return True
 	form = getattr(frappe.local, "form_dict", None) or {}
 	values = {k: v for k, v in form.items() if k not in _NOT_COLUMNS}
 	if not values:

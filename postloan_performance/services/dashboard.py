@@ -18,7 +18,8 @@ from frappe import _
 from frappe.utils import add_days, flt, get_first_day, get_last_day, getdate, today
 
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
-from postloan_performance.permissions import has_app_permission
+from postloan_performance.engine.metrics import MIN_SURVEY_RESPONSES
+from postloan_performance.permissions import has_app_permission, reads_all_results
 
 # Appraisal states that come after Manager Review (the cycle's progress card counts them as done).
 PAST_MANAGER_REVIEW = ("Calibration", "Approved", "Published", "Acknowledged", "Appealed")
@@ -29,6 +30,9 @@ TREND_MONTHS = 24
 # mean, so that one KPI whose target is close to zero does not flatten every other bar.
 ACHIEVEMENT_CAP = 200.0
 ROUND = 2
+# KPI Achievement chart: to those who do not read every result, a KPI's mean only over at least this many
+# lines (the app's minimum group for aggregates, as for survey answers)
+MIN_GROUP = MIN_SURVEY_RESPONSES
 
 
 def require_pl_role() -> None:
@@ -304,6 +308,9 @@ def kpi_achievement(company: str | None = None) -> dict:
 		""",
 		{"cycle": cycle, "cap": ACHIEVEMENT_CAP},
 	)
+	if not reads_all_results():
+		# a mean over fewer lines than the minimum group would show few people's results (one's, at worst)
+		rows = [row for row in rows if row[3] >= MIN_GROUP]
 	return {
 		"labels": [_(name or kpi) for kpi, name, _mean, _n in rows],
 		"datasets": [

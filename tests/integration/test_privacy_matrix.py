@@ -12,6 +12,18 @@ Every endpoint is called over REST as the real user (tests/integration/conftest.
 A cell leaks when an endpoint returns a row (or a count) beyond the permitted ones, and misses when it
 answers 200 with fewer. Refusals (403) are allowed only where the user may read no row of the DocType
 or (export) lacks the export permission.
+
+Beyond the read endpoints, each part generated from the app's files:
+- print: every printable DocType x both print views (get_html_and_style, /printview) x the standard and
+  each print format of the app: a forbidden document refuses, a permitted one renders, without results
+  its reader may not see (trial appraisals carry marked results);
+- reports: every report (report JSON; filters from its JS) x query_report.run and its CSV export:
+  refused without a role of the report; otherwise no person, team, private row (Link columns) or result
+  the user may not see, no anonymous group below the minimum;
+- dashboard: every chart (its source's method) and number card: refused without its roles, counts
+  only permitted rows, names nobody the user may not see;
+- methods: every whitelisted method x every user, from METHOD_CALLERS: without one of its roles the
+  call answers 403 and changes no table.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ import ast
 import csv
 import io
 import json
+import re
 import tempfile
 from collections import defaultdict
 from pathlib import Path
@@ -382,6 +395,11 @@ ENDPOINTS = {
 	"reportview.export_query": ep_export,
 }
 ASSIGNEE = "manager@plp.test"
+# Results written into the matrix's trial appraisals: a response that holds one leaks it to whoever may
+# not read that appraisal's results.
+SECRET = "PLP-MATRIX-SECRET"
+SECRET_SCORES = (91.37, 83.29, 72.18)
+PUBLISHED_SCORE = 64.27  # also the achievement of each KPI line of Ada's published formal appraisal
 
 
 # ---------------------------------------------------------------- data: a row of every private kind
@@ -409,9 +427,53 @@ def matrix_world(world):
 	trial = make_cycle("_Test PL Matrix Trial", [t.north, t.north1, t.risk], is_trial=1)
 	trial_ada = make_appraisal(e.ada, t.north1, trial)
 	trial_rui = make_appraisal(e.rui, t.risk, trial)
+	trial_bo = make_appraisal(e.bo, t.north, trial)
 	_set_state(trial_ada, "Published", submit=True)
 	_set_state(trial_rui, SELF_REVIEW, submit=False)
-	made += [("PL Appraisal", trial_ada), ("PL Appraisal", trial_rui), ("PL Review Cycle", trial)]
+	_set_state(trial_bo, "Manager Review", submit=False)
+	made += [
+		("PL Appraisal", trial_ada),
+		("PL Appraisal", trial_rui),
+		("PL Appraisal", trial_bo),
+		("PL Review Cycle", trial),
+	]
+	# results that only some may read: a trial's results are never the appraisee's (print, reports)
+	for appraisal, score in zip((trial_ada, trial_rui, trial_bo), SECRET_SCORES, strict=True):
+		frappe.db.set_value(
+			"PL Appraisal",
+			appraisal,
+			{"total_score": score, "manager_comment": f"{SECRET}-{appraisal}"},
+			update_modified=False,
+		)
+		frappe.db.sql(
+			"update `tabPL Appraisal KPI` set actual = %s where parent = %s and parenttype = 'PL Appraisal'",
+			(secret_actual(score), appraisal),
+		)
+	world.trial = trial
+	# a published formal cycle with one computed appraisal (Ada's): the charts of the latest published
+	# cycle must not hand her results to those who may not read them (a group of one)
+	published = make_cycle(
+		"_Test PL Matrix Published", [t.north, t.north1, t.risk], "2025-04-01", "2025-06-30"
+	)
+	published_ada = make_appraisal(e.ada, t.north1, published)
+	_set_state(published_ada, "Published", submit=True)
+	made += [("PL Appraisal", published_ada), ("PL Review Cycle", published)]
+	frappe.db.set_value("PL Review Cycle", published, "status", "Published", update_modified=False)
+	frappe.db.set_value(
+		"PL Appraisal",
+		published_ada,
+		{
+			"total_score": PUBLISHED_SCORE,
+			"manager_comment": f"{SECRET}-{published_ada}",
+			"computed_on": frappe.utils.now_datetime(),
+		},
+		update_modified=False,
+	)
+	frappe.db.sql(
+		"""update `tabPL Appraisal KPI` set actual = %s, achievement = %s, no_data = 0
+		where parent = %s and parenttype = 'PL Appraisal'""",
+		(secret_actual(PUBLISHED_SCORE), PUBLISHED_SCORE, published_ada),
+	)
 	ratings = [{"criterion": c, "rating": 3} for c in ("Professional Conduct", "Teamwork", "Compliance")]
 	for appraisal, appraisee, reviewer, user, relationship in (
 		(a.ada, e.ada, e.bo, u.bo, "Peer"),
@@ -554,6 +616,7 @@ def matrix_world(world):
 				)
 			)
 	frappe.db.commit()
+	world.payout_run = run
 	yield world
 	frappe.set_user("Administrator")
 	for doctype, name in reversed(made):
@@ -621,18 +684,676 @@ def test_matrix(matrix_world, rest, who, doctype):
 	assert not problems, f"{who} on {doctype}: " + "; ".join(problems)
 
 
+# ---------------------------------------------------------------- what a user may see of people and results
+def app_roles() -> set[str]:
+	from postloan_performance import hooks
+
+	return {
+		name for fixture in hooks.fixtures if fixture["dt"] == "Role" for name in fixture["filters"][0][2]
+	}
+
+
+def visible_people(user: str) -> set[str] | None:
+	"""Employees whose work `user` may see in reports and charts (None: everyone): the scheme owner,
+	executives and post-loan officers everyone; a team leader his teams' members; anybody else himself."""
+	if roles_of(user) & (READS_ALL_RESULTS | {"PL Post-Loan Officer"}):
+		return None
+	people = set(frappe.get_all("Employee", filters={"user_id": user}, pluck="name"))
+	teams = led_teams(user)
+	if teams:
+		people |= set(
+			frappe.get_all(
+				"PL Team Member",
+				filters={"parenttype": "PL Team", "parent": ("in", sorted(teams))},
+				pluck="employee",
+			)
+		)
+	return people
+
+
+def _world_people(world) -> dict[str, list[str]]:
+	"""Employee -> the strings that name him (id, name, user)."""
+	out = {}
+	for key, employee in world.employees.items():
+		out[employee] = [
+			employee,
+			frappe.db.get_value("Employee", employee, "employee_name"),
+			world.users[key],
+		]
+	return out
+
+
+def forbidden_tokens(world, user: str, people: bool = True) -> list[tuple[str, re.Pattern]]:
+	"""What must not appear in a report, chart or card answered to `user`: the names of the world's
+	people and teams he may not see, and the results of the trial appraisals he may not read."""
+	tokens = []
+	people = visible_people(user) if people else None
+	if people is not None:
+		for employee, names in _world_people(world).items():
+			if employee not in people:
+				tokens += [(n, re.compile(re.escape(n) + r"(?![\w.@-])")) for n in names if n]
+		member_of = set(
+			frappe.get_all(
+				"PL Team Member",
+				filters={"parenttype": "PL Team", "employee": ("in", sorted(people) or ["-"])},
+				pluck="parent",
+			)
+		)
+		for team in world.teams.values():
+			if team not in member_of | led_teams(user):
+				tokens.append((team, re.compile(re.escape(team) + r"(?! \d)")))
+	for row in _secret_appraisals():
+		if not results_visible(user, row):
+			tokens.append((row.manager_comment, re.compile(re.escape(row.manager_comment))))
+			for value in (row.total_score, secret_actual(row.total_score)):  # the score, its KPI actuals
+				tokens.append((f"{value:.2f}", _number_pattern(value)))
+	return tokens
+
+
+def secret_actual(score: float) -> float:
+	return round(score * 100 + 0.5, 2)
+
+
+def _number_pattern(value: float) -> re.Pattern:
+	"""A number as JSON, CSV or a print format writes it (thousands separators, trailing zeros)."""
+	whole, fraction = f"{value:.2f}".rstrip("0").split(".")
+	groups = []
+	while whole:
+		groups.insert(0, whole[-3:])
+		whole = whole[:-3]
+	return re.compile(r"(?<![\d.,])" + ",?".join(groups) + r"\." + fraction + r"0*(?!\d)")
+
+
+def _secret_appraisals() -> list[dict]:
+	return frappe.get_all(
+		"PL Appraisal",
+		filters={"manager_comment": ("like", f"{SECRET}-%")},
+		fields=["name", "appraisee_user", "pl_team", "status", "is_trial", "total_score", "manager_comment"],
+	)
+
+
+def results_visible(user: str, row: dict) -> bool:
+	"""Whether `user` reads the results of appraisal `row`: those who read all results; a leader his
+	teams' (not his own); the appraisee his own published formal appraisal."""
+	if roles_of(user) & READS_ALL_RESULTS:
+		return True
+	if row.pl_team in led_teams(user) and row.appraisee_user != user:
+		return True
+	return row.appraisee_user == user and row.status in PUBLISHED and not row.is_trial
+
+
+def leaks_in(text: str, tokens) -> list[str]:
+	return sorted({name for name, pattern in tokens if pattern.search(text)})
+
+
+# ---------------------------------------------------------------- print: every printable DocType
+def _app_print_formats() -> dict[str, list[str]]:
+	formats = defaultdict(list)
+	for path in sorted((APP_DIR / "postloan_performance" / "print_format").glob("*/*.json")):
+		data = json.loads(path.read_text(encoding="utf-8"))
+		if data.get("doctype") == "Print Format" and not data.get("disabled"):
+			formats[data["doc_type"]].append(data["name"])
+	return dict(formats)
+
+
+APP_PRINT_FORMATS = _app_print_formats()
+PRINT_DOCTYPES = [d for d in MATRIX_DOCTYPES if not META[d].get("istable")]
+PRINT_VIEWS = ("get_html_and_style", "/printview")
+PRINT_RESULTS: dict[tuple[str, str, str], str] = {}
+
+
+def _print_formats(doctype: str) -> list[str | None]:
+	return [None, *APP_PRINT_FORMATS.get(doctype, [])]
+
+
+def _print(client, view: str, doctype: str, name: str, print_format: str | None):
+	"""(refused, html) of one document's print view."""
+	if view == "get_html_and_style":
+		response = _method(
+			client,
+			"frappe.www.printview.get_html_and_style",
+			doc=doctype,
+			name=name,
+			print_format=print_format or "Standard",
+		)
+		if response.status_code in (403, 417):
+			return True, ""
+		assert response.status_code == 200, response.get_data(as_text=True)[:400]
+		return False, (response.json.get("message") or {}).get("html") or ""
+	query = f"?doctype={quote(doctype)}&name={quote(name)}&format={quote(print_format or 'Standard')}"
+	response = client.get("/printview" + query)
+	html = response.get_data(as_text=True)
+	refused = response.status_code == 403 or (
+		response.status_code == 200 and "You do not have permission to view this document" in html
+	)
+	assert refused or response.status_code == 200, html[:400]
+	return refused, "" if refused else html
+
+
+@pytest.mark.parametrize("doctype", PRINT_DOCTYPES)
+@pytest.mark.parametrize("who", WORLD_USERS)
+def test_print_matrix(matrix_world, rest, who, doctype):
+	"""The print view of a permitted document renders (without results its reader may not see); of a
+	forbidden one it refuses. Every print view and every print format of the app for the DocType."""
+	user = matrix_world.users[who]
+	frappe.set_user("Administrator")
+	scratch = None if all_rows(doctype) else _scratch_row(doctype)
+	try:
+		_print_cell(matrix_world, rest, who, user, doctype)
+	finally:
+		if scratch:
+			frappe.set_user("Administrator")
+			frappe.db.delete(doctype, {"name": scratch})
+			frappe.db.commit()
+
+
+def _scratch_row(doctype: str) -> str | None:
+	"""A bare row (defaults only, written as is) of a DocType that has none on a site without the demo,
+	committed for one cell: a print view needs a document."""
+	from tests.integration.factories import COMPANY
+
+	doc = frappe.new_doc(doctype)
+	doc.name = f"_Test PL Matrix Print {doctype}"
+	for field in doc.meta.get("fields", {"fieldtype": "Link", "options": "Company"}):
+		doc.set(field.fieldname, COMPANY)  # the world's company (its employees' user permission)
+	doc.set_user_and_timestamp()
+	try:
+		doc.db_insert()
+	except Exception:
+		frappe.db.rollback()
+		return None
+	frappe.db.commit()
+	return doc.name
+
+
+def _print_cell(matrix_world, rest, who, user, doctype):
+	universe = {r.name for r in all_rows(doctype)}
+	expected = expected_names(user, doctype)
+	secrets = {r.name for r in _secret_appraisals()} if doctype == "PL Appraisal" else set()
+	sample = sorted(expected)[:1] + sorted(expected & secrets) + sorted(universe - expected)[:1]
+	tokens = forbidden_tokens(matrix_world, user, people=False)
+	client = rest(user)
+	problems = []
+	for print_format in _print_formats(doctype):
+		for view in PRINT_VIEWS:
+			endpoint = f"{view} [{print_format or 'Standard'}]"
+			verdict = "ok" if sample else "empty"
+			for name in sample:
+				refused, html = _print(client, view, doctype, name, print_format)
+				frappe.set_user("Administrator")
+				if name not in expected and not refused:
+					verdict = "leaked"
+					problems.append(f"{endpoint}: printed forbidden {name}")
+				elif name in expected and refused:
+					verdict = "missing" if verdict != "leaked" else verdict
+					problems.append(f"{endpoint}: refused permitted {name}")
+				elif name in expected and not html.strip():
+					verdict = "missing" if verdict != "leaked" else verdict
+					problems.append(f"{endpoint}: {name} rendered nothing")
+				elif not refused and (found := leaks_in(html, tokens)):
+					verdict = "leaked"
+					problems.append(f"{endpoint}: {name} shows {found}")
+			PRINT_RESULTS[(who, doctype, endpoint)] = verdict
+	assert not problems, f"{who} on {doctype}: " + "; ".join(problems)
+
+
+# ---------------------------------------------------------------- reports: every report of the app
+def _app_reports() -> dict[str, dict]:
+	reports = {}
+	for path in sorted((APP_DIR / "postloan_performance" / "report").glob("*/*.json")):
+		data = json.loads(path.read_text(encoding="utf-8"))
+		if data.get("doctype") != "Report" or data.get("disabled"):
+			continue
+		js = path.with_suffix(".js")
+		text = js.read_text(encoding="utf-8") if js.exists() else ""
+		filters = re.findall(r'fieldname:\s*"(\w+)"', text)
+		required = [m.group(1) for m in re.finditer(r'fieldname:\s*"(\w+)"[^{}]*?reqd:\s*1', text)]
+		links = dict(re.findall(r'fieldname:\s*"(\w+)"[^{}]*?options:\s*"([\w ]+)"', text))
+		reports[data["name"]] = {
+			"roles": {r["role"] for r in data.get("roles", [])},
+			"ref_doctype": data.get("ref_doctype"),
+			"filters": filters,
+			"required": required,
+			"links": links,
+		}
+	return reports
+
+
+APP_REPORTS = _app_reports()
+REPORT_NAMES = sorted(APP_REPORTS)
+REPORT_ENDPOINTS = ("query_report.run", "query_report.export_query")
+REPORT_RESULTS: dict[tuple[str, str, str], str] = {}
+# The values the matrix gives a report's filters (by fieldname); a report with a required filter not
+# here fails test_every_report_filter_has_a_value.
+FILTER_VALUES = {
+	"review_cycle": lambda w: [w.cycle, w.trial],
+	"from_date": lambda w: ["2020-01-01"],
+	"to_date": lambda w: ["2030-12-31"],
+	"payout_run": lambda w: [w.payout_run],
+	"include_trial": lambda w: [1],
+}
+# Reports of anonymous answers: no group of fewer than the minimum is shown (fieldname of the count).
+ANONYMOUS_GROUPS = {"PL Satisfaction Survey": "responses"}
+
+
+def _filter_sets(report: str, world) -> list[dict]:
+	"""Each combination of the report's filter values (one per review cycle and so on)."""
+	sets = [{}]
+	for field in APP_REPORTS[report]["filters"]:
+		if field not in FILTER_VALUES:
+			continue
+		sets = [{**s, field: v} for s in sets for v in FILTER_VALUES[field](world)]
+	return sets
+
+
+def _aimed_filters(report: str, world, user: str) -> dict | None:
+	"""The report's filters aimed at whom the user may not see: each Employee filter at another person,
+	each PL Team filter at a team he neither belongs to nor leads (None when there is nobody to aim at)."""
+	people = visible_people(user)
+	if people is None:
+		return None
+	aimed = {}
+	member_of = set(
+		frappe.get_all(
+			"PL Team Member",
+			filters={"parenttype": "PL Team", "employee": ("in", sorted(people) or ["-"])},
+			pluck="parent",
+		)
+	)
+	others = sorted(set(world.employees.values()) - people)
+	teams = sorted(set(world.teams.values()) - member_of - led_teams(user))
+	for field, target in APP_REPORTS[report]["links"].items():
+		if target == "Employee" and others:
+			aimed[field] = others[0]
+		elif target == "PL Team" and teams:
+			aimed[field] = teams[0]
+	return {**_filter_sets(report, world)[0], **aimed} if aimed else None
+
+
+def _min_group() -> int:
+	from postloan_performance.engine.metrics import MIN_SURVEY_RESPONSES
+
+	return MIN_SURVEY_RESPONSES
+
+
+def _report_run(client, report: str, filters: dict):
+	response = _method(
+		client, "frappe.desk.query_report.run", report_name=report, filters=filters, ignore_prepared_report=1
+	)
+	if response.status_code in (401, 403):
+		return None, None
+	assert response.status_code == 200, response.get_data(as_text=True)[:600]
+	return response.get_data(as_text=True), response.json.get("message") or {}
+
+
+def _report_export(client, report: str, filters: dict):
+	response = _method(
+		client,
+		"frappe.desk.query_report.export_query",
+		report_name=report,
+		filters=filters,
+		file_format_type="CSV",
+		visible_idx=[],
+		custom_columns=[],
+	)
+	if response.status_code in (401, 403):
+		return None
+	assert response.status_code == 200, response.get_data(as_text=True)[:600]
+	return response.get_data(as_text=True)
+
+
+def _link_leaks(user: str, message: dict) -> list[str]:
+	"""Link columns to a private DocType: every value one the user may read."""
+	found = []
+	for column in message.get("columns") or []:
+		if not isinstance(column, dict):
+			continue
+		target = column.get("options")
+		if column.get("fieldtype") != "Link" or target not in RULES:
+			continue
+		allowed = expected_names(user, target)
+		for row in message.get("result") or []:
+			value = row.get(column.get("fieldname")) if isinstance(row, dict) else None
+			if value and value not in allowed:
+				found.append(f"{target} {value}")
+	return found
+
+
+def _group_leaks(report: str, message: dict) -> list[str]:
+	field = ANONYMOUS_GROUPS.get(APP_REPORTS[report]["ref_doctype"])
+	if not field:
+		return []
+	return [
+		f"group of {row[field]}"
+		for row in message.get("result") or []
+		if isinstance(row, dict) and row.get(field) is not None and 0 < int(row[field]) < _min_group()
+	]
+
+
+@pytest.mark.parametrize("report", REPORT_NAMES)
+@pytest.mark.parametrize("who", WORLD_USERS)
+def test_report_matrix(matrix_world, rest, who, report):
+	"""A report (and its CSV export) refuses users without one of its roles; to the others it shows no
+	person, team, private row or result they may not see, and no anonymous group below the minimum."""
+	user = matrix_world.users[who]
+	frappe.set_user("Administrator")
+	meta = APP_REPORTS[report]
+	has_role = bool(roles_of(user) & (meta["roles"] | {"System Manager"}))
+	may_export = has_role and bool(roles_of(user) & (export_roles(meta["ref_doctype"]) | {"System Manager"}))
+	tokens = forbidden_tokens(matrix_world, user)
+	client = rest(user)
+	problems = []
+	verdicts = {endpoint: "ok" for endpoint in REPORT_ENDPOINTS}
+
+	def judge(endpoint, refused, text, message, allowed):
+		if refused:
+			if allowed:
+				verdicts[endpoint] = "refused" if verdicts[endpoint] == "ok" else verdicts[endpoint]
+			return
+		if not allowed:
+			verdicts[endpoint] = "leaked"
+			problems.append(f"{endpoint}: answered without a role of the report")
+			return
+		found = leaks_in(text, tokens)
+		if message is not None:
+			found += _link_leaks(user, message) + _group_leaks(report, message)
+		if found:
+			verdicts[endpoint] = "leaked"
+			problems.append(f"{endpoint} {filters}: shows {found[:6]}")
+
+	aimed = _aimed_filters(report, matrix_world, user)
+	for filters in _filter_sets(report, matrix_world) + ([aimed] if aimed else []):
+		text, message = _report_run(client, report, filters)
+		frappe.set_user("Administrator")
+		judge("query_report.run", text is None, text, message, has_role)
+		csv_text = _report_export(client, report, filters)
+		frappe.set_user("Administrator")
+		judge("query_report.export_query", csv_text is None, csv_text, None, may_export)
+	for endpoint, verdict in verdicts.items():
+		REPORT_RESULTS[(who, report, endpoint)] = verdict
+	assert not problems, f"{who} on {report}: " + "; ".join(problems)
+
+
+def test_every_report_filter_has_a_value():
+	"""A report with a required filter the matrix cannot fill fails here (add it to FILTER_VALUES)."""
+	missing = {r: m["required"] for r, m in APP_REPORTS.items() if set(m["required"]) - set(FILTER_VALUES)}
+	assert not missing, f"required report filters without a matrix value: {missing}"
+	assert APP_REPORTS, "no report found"
+
+
+# ---------------------------------------------------------------- dashboard charts and number cards
+def _app_dashboard_items() -> dict[str, dict]:
+	items = {}
+	base = APP_DIR / "postloan_performance"
+	sources = {}
+	for path in sorted((base / "dashboard_chart_source").glob("*/*.js")):
+		method = re.search(r'method:\s*"([\w.]+)"', path.read_text(encoding="utf-8"))
+		name = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))["name"]
+		sources[name] = method.group(1) if method else None
+	for path in sorted((base / "dashboard_chart").glob("*/*.json")):
+		data = json.loads(path.read_text(encoding="utf-8"))
+		items[f"chart {data['name']}"] = {
+			"kind": "chart",
+			"name": data["name"],
+			"method": sources.get(data.get("source")) if data.get("chart_type") == "Custom" else None,
+			"roles": {r["role"] for r in data.get("roles", [])},
+			"data": data,
+		}
+	for path in sorted((base / "number_card").glob("*/*.json")):
+		data = json.loads(path.read_text(encoding="utf-8"))
+		items[f"card {data['name']}"] = {
+			"kind": "card",
+			"name": data["name"],
+			"method": data.get("method") if data.get("type") == "Custom" else None,
+			"roles": set(),
+			"data": data,
+		}
+	return items
+
+
+DASHBOARD_ITEMS = _app_dashboard_items()
+DASHBOARD_RESULTS: dict[tuple[str, str], str] = {}
+
+
+def _may_see_item(user: str, item: dict) -> bool:
+	roles = roles_of(user)
+	if "System Manager" in roles:
+		return True
+	if item["roles"]:
+		return bool(roles & item["roles"])
+	if item["method"]:
+		return bool(roles & app_roles())
+	return may_read(user, item["data"]["document_type"])
+
+
+@pytest.mark.parametrize("item", sorted(DASHBOARD_ITEMS))
+@pytest.mark.parametrize("who", WORLD_USERS)
+def test_dashboard_matrix(matrix_world, rest, who, item):
+	"""A chart or number card of the app refuses whoever may not see it; to the others it counts only
+	rows they may read and names no person, team or result they may not see."""
+	user = matrix_world.users[who]
+	frappe.set_user("Administrator")
+	spec = DASHBOARD_ITEMS[item]
+	data = spec["data"]
+	client = rest(user)
+	if spec["method"]:
+		kwargs = {"filters": {}} if spec["kind"] == "card" else {"chart_name": spec["name"], "filters": {}}
+		response = _method(client, spec["method"], **kwargs)
+	elif spec["kind"] == "card":
+		response = _method(
+			client,
+			"frappe.desk.doctype.number_card.number_card.get_result",
+			doc=data,
+			filters=json.loads(data.get("filters_json") or "[]"),
+		)
+	else:
+		response = _method(
+			client, "frappe.desk.doctype.dashboard_chart.dashboard_chart.get", chart_name=spec["name"]
+		)
+	frappe.set_user("Administrator")
+	allowed = _may_see_item(user, spec)
+	text = response.get_data(as_text=True)
+	problems = []
+	if response.status_code in (401, 403):
+		# refusing is no leak where the user may read none of the rows the item counts
+		quiet = not may_read(user, data.get("document_type")) if data.get("document_type") else False
+		verdict = "refused" if not allowed or quiet else "missing"
+	else:
+		assert response.status_code == 200, text[:400]
+		verdict = "ok"
+		# a card that answers quietly (a text) to a role that may not see its figure shows nothing
+		answer = response.json.get("message")
+		if not allowed and not (isinstance(answer, str) or answer in (None, 0)):
+			verdict = "leaked"
+			problems.append(f"answered {answer!r} without the chart's roles")
+		if found := leaks_in(text, forbidden_tokens(matrix_world, user)):
+			verdict = "leaked"
+			problems.append(f"shows {found}")
+		if spec["kind"] == "card" and not spec["method"]:
+			want = frappe.get_all(
+				data["document_type"], filters=json.loads(data.get("filters_json") or "[]"), pluck="name"
+			)
+			want = len(set(want) & expected_names(user, data["document_type"]))
+			if int(answer or 0) != want:
+				verdict = "leaked" if int(answer or 0) > want else "missing"
+				problems.append(f"counted {answer}, may read {want}")
+	DASHBOARD_RESULTS[(who, item)] = verdict
+	assert verdict in ("ok", "refused"), f"{who} on {item}: {verdict}: " + "; ".join(problems)
+
+
+# ---------------------------------------------------------------- whitelisted methods: who may call them
+ANY_PL_ROLE = "any PL role (rows judged inside)"
+DATA_IMPORT = {"PL Post-Loan Officer", "PL Performance Manager"}
+MANAGER = {"PL Performance Manager"}
+POST_LOAN = {"PL Post-Loan Officer"}
+
+
+def _chart_roles(chart: str) -> set[str]:
+	return DASHBOARD_ITEMS[f"chart {chart}"]["roles"] - {"System Manager"}
+
+
+# method -> (the roles that may call it besides System Manager, or ANY_PL_ROLE; its arguments). A user
+# without one of the roles is refused (403) and nothing changes; a new whitelisted method fails
+# test_every_whitelisted_method_has_callers until it is here.
+API = "postloan_performance.api."
+METHOD_CALLERS = {
+	API + "compute_appraisal": (MANAGER, lambda w: {"appraisal": w.trial_appraisal}),
+	API + "import_post_loan_data": (DATA_IMPORT, lambda w: {"doctype": "PL Loan", "file_url": "/x.csv"}),
+	API + "check_data_import": (DATA_IMPORT, lambda w: {"data_import": "x"}),
+	API + "start_data_import": (DATA_IMPORT, lambda w: {"data_import": "x"}),
+	API + "data_import_status": (DATA_IMPORT, lambda w: {"data_import": "x"}),
+	API + "data_import_sheets": (DATA_IMPORT, lambda w: {"data_import": "x"}),
+	API + "download_import_template": (DATA_IMPORT, lambda w: {"doctype": "PL Loan"}),
+	API + "cycle_step": (MANAGER, lambda w: {"cycle": w.trial, "step": "close"}),
+	API + "calibration_view": (MANAGER | {"PL Executive"}, lambda w: {"cycle": w.trial}),
+	API + "override_grade": (
+		MANAGER,
+		lambda w: {"appraisal": w.trial_appraisal, "grade": "S", "reason": "x"},
+	),
+	API + "request_feedback": (MANAGER, lambda w: {"cycle": w.trial}),
+	API + "feedback_summary": (ANY_PL_ROLE, None),
+	API + "current_npl_ratio": (ANY_PL_ROLE, None),
+	API + "recovery_rate_last_month": (ANY_PL_ROLE, None),
+	API + "open_cycle_progress": (ANY_PL_ROLE, None),
+	API + "last_payout_pool": (ANY_PL_ROLE, None),
+	API + "npl_trend_chart": (_chart_roles("PL NPL Trend"), lambda w: {}),
+	API + "grade_distribution_chart": (_chart_roles("PL Grade Distribution"), lambda w: {}),
+	API + "kpi_achievement_chart": (_chart_roles("PL KPI Achievement"), lambda w: {}),
+	API + "my_collection_queue": (ANY_PL_ROLE, None),
+	API + "set_manual_classification": (POST_LOAN, lambda w: {"snapshot": "x", "classification": "Loss"}),
+	API + "close_risk_alert": (ANY_PL_ROLE, None),
+	API + "run_post_loan_job": (POST_LOAN, lambda w: {"job": "classification"}),
+	API + "post_loan_job_status": (POST_LOAN, lambda w: {"job_id": "pl-daily-x"}),
+	API + "make_demo": (set(), lambda w: {"password": "Plp-Matrix-2026!"}),
+	API + "remove_demo": (set(), lambda w: {}),
+	API + "train_propensity_model": (POST_LOAN, lambda w: {}),
+	API + "refresh_scheme_evaluation": (MANAGER | {"PL Executive"}, lambda w: {"cycle": w.trial}),
+	API + "latest_review_cycle": (ANY_PL_ROLE, None),
+	API + "payout_step": (MANAGER, lambda w: {"run": w.payout_run, "step": "prepare"}),
+	API + "export_payout": (MANAGER | {"HR Manager"}, lambda w: {"run": w.payout_run}),
+	"postloan_performance.postloan_performance.doctype.pl_scheme_briefing.pl_scheme_briefing.acknowledge": (
+		ANY_PL_ROLE,
+		None,
+	),
+	"postloan_performance.privacy.get_count": (ANY_PL_ROLE, None),
+	"postloan_performance.privacy.get_group_by_count": (ANY_PL_ROLE, None),
+	"postloan_performance.privacy.reportview_get": (ANY_PL_ROLE, None),
+}
+# Methods open to every PL role that answer about one row: called with each row of that DocType (one
+# sample) the user may not read, they answer 403 too.
+METHOD_ROWS = {
+	API + "feedback_summary": ("PL Appraisal", "appraisal"),
+	API + "my_collection_queue": ("Employee", "employee"),
+}
+METHOD_NAMES = sorted(METHOD_CALLERS)
+METHOD_RESULTS: dict[tuple[str, str], str] = {}
+
+
+def _state() -> list:
+	"""Row count and latest change of every table of the app (and what its methods create elsewhere)."""
+	tables = [
+		*(d for d in META if not META[d].get("issingle")),
+		"ToDo",
+		"Additional Salary",
+		"File",
+		"Comment",
+	]
+	union = " union all ".join(
+		f"select {frappe.db.escape(t)}, count(*), max(modified) from `tab{t}`" for t in tables
+	)
+	return frappe.db.sql(union)
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+@pytest.mark.parametrize("who", WORLD_USERS)
+def test_method_matrix(matrix_world, rest, who, method):
+	"""A whitelisted method called by a user without one of its roles (or, METHOD_ROWS, about a row he may
+	not read) answers 403 and changes nothing."""
+	user = matrix_world.users[who]
+	frappe.set_user("Administrator")
+	roles, arguments = METHOD_CALLERS[method]
+	if roles == ANY_PL_ROLE and method in METHOD_ROWS:
+		doctype, argument = METHOD_ROWS[method]
+		if doctype == "Employee":
+			people = visible_people(user)
+			forbidden = sorted(set(matrix_world.employees.values()) - people) if people is not None else []
+		else:
+			forbidden = sorted({r.name for r in all_rows(doctype)} - expected_names(user, doctype))
+		if not forbidden:
+			METHOD_RESULTS[(who, method)] = "permitted"
+			return
+		arguments = lambda w: {argument: forbidden[0]}  # noqa: E731
+	elif roles == ANY_PL_ROLE or roles_of(user) & (roles | {"System Manager"}):
+		METHOD_RESULTS[(who, method)] = "permitted"
+		return
+	matrix_world.trial_appraisal = frappe.db.get_value(
+		"PL Appraisal", {"review_cycle": matrix_world.trial, "status": "Manager Review"}, "name"
+	)
+	before = _state()
+	response = _method(rest(user), method, **arguments(matrix_world))
+	frappe.set_user("Administrator")
+	after = _state()
+	verdict = "refused"
+	if response.status_code != 403:
+		verdict = "leaked"
+	elif before != after:
+		verdict = "leaked"
+	METHOD_RESULTS[(who, method)] = verdict
+	assert verdict == "refused", (
+		f"{who} called {method}: {response.status_code} "
+		f"{response.get_data(as_text=True)[:300]}; changed {set(after) - set(before)}"
+	)
+
+
+def test_every_whitelisted_method_has_callers():
+	"""A new whitelisted method fails here until METHOD_CALLERS says who may call it."""
+	methods = whitelisted_methods()
+	assert methods - set(METHOD_CALLERS) == set(), "declare who may call these in METHOD_CALLERS"
+	assert set(METHOD_CALLERS) - methods == set(), "no longer whitelisted: remove from METHOD_CALLERS"
+	assert set(METHOD_ROWS) <= {m for m, (roles, _a) in METHOD_CALLERS.items() if roles == ANY_PL_ROLE}
+
+
 def test_matrix_summary():
-	"""Runs last in this module: the size of the matrix and its result (see the report)."""
-	if not RESULTS:
+	"""Runs last in this module: the size of each part of the matrix and its result (see the report)."""
+	if not (RESULTS or PRINT_RESULTS or REPORT_RESULTS or DASHBOARD_RESULTS or METHOD_RESULTS):
 		pytest.skip("the matrix did not run")
-	counts = defaultdict(int)
-	for verdict in RESULTS.values():
-		counts[verdict] += 1
-	size = f"{len(WORLD_USERS)} users x {len(MATRIX_DOCTYPES)} DocTypes x {len(ENDPOINTS)} endpoints"
-	print(f"\nprivacy matrix: {size} = {len(RESULTS)} cells: {dict(counts)}")
+	n_print = sum(len(_print_formats(d)) * len(PRINT_VIEWS) for d in PRINT_DOCTYPES)
+	parts = {
+		"read": (
+			f"{len(WORLD_USERS)} users x {len(MATRIX_DOCTYPES)} DocTypes x {len(ENDPOINTS)} endpoints",
+			RESULTS,
+		),
+		"print": (
+			f"{len(WORLD_USERS)} users x {len(PRINT_DOCTYPES)} DocTypes x {n_print / len(PRINT_DOCTYPES):.2f}"
+			f" print views/formats ({n_print} in all)",
+			PRINT_RESULTS,
+		),
+		"report": (
+			f"{len(WORLD_USERS)} users x {len(REPORT_NAMES)} reports x {len(REPORT_ENDPOINTS)} endpoints",
+			REPORT_RESULTS,
+		),
+		"dashboard": (
+			f"{len(WORLD_USERS)} users x {len(DASHBOARD_ITEMS)} charts and number cards",
+			DASHBOARD_RESULTS,
+		),
+		"method": (
+			f"{len(WORLD_USERS)} users x {len(METHOD_NAMES)} whitelisted methods",
+			METHOD_RESULTS,
+		),
+	}
+	summary = {}
+	total = defaultdict(int)
+	for part, (size, results) in parts.items():
+		counts = defaultdict(int)
+		for verdict in results.values():
+			counts[verdict] += 1
+			total[verdict] += 1
+		print(f"\nprivacy matrix, {part}: {size} = {len(results)} cells: {dict(counts)}")
+		summary[part] = {"size": size, "cells": len(results), **counts}
+	print(f"privacy matrix, all parts: {sum(total.values())} cells: {dict(total)}")
 	out = Path(tempfile.gettempdir()) / "plp-privacy-matrix.json"
-	out.write_text(json.dumps({"size": size, "cells": len(RESULTS), **counts}))
-	assert counts["leaked"] == 0 and counts["missing"] == 0
+	out.write_text(json.dumps({"cells": sum(total.values()), **total, "parts": summary}))
+	assert total["leaked"] == 0 and total["missing"] == 0
 
 
 # ---------------------------------------------------------------- guards: the matrix covers everything

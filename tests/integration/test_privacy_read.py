@@ -243,6 +243,55 @@ def test_appraisee_reads_no_results_before_publication(world, rest, rated):
 	assert frappe.db.get_value("PL Appraisal", name, "total_score") == 77.5
 
 
+def test_print_shows_no_results_before_publication(world, rest, rated):
+	"""The print view (both ways in, the standard and the app's print format) blanks the results as the
+	form does; the scheme owner's print of the same appraisal still shows them."""
+	name = world.appraisals.rui
+	for who, shown in (("rui", False), ("manager", True)):
+		client = rest(world.users[who])
+		for print_format in ("Standard", "PL Appraisal Print"):
+			html = message(
+				call(
+					client,
+					"frappe.www.printview.get_html_and_style",
+					doc="PL Appraisal",
+					name=name,
+					print_format=print_format,
+				)
+			)["html"]
+			page = client.get(
+				f"/printview?doctype={quote('PL Appraisal')}&name={quote(name)}&format={quote(print_format)}"
+			)
+			assert page.status_code == 200
+			for text in (html, page.get_data(as_text=True)):
+				assert ("Strong quarter" in text) is shown, (who, print_format)
+				assert ("77.5" in text) is shown, (who, print_format)
+
+
+def test_result_reports_show_no_results_before_publication(world, rest, rated):
+	"""Appraisal Results and KPI Achievement name no result column in their request: the appraisee's
+	own appraisal in Self Review is still not in them (its score, its KPI actuals); the scheme owner's
+	run of the same reports shows it."""
+	name = world.appraisals.rui
+	for report, key in (
+		("Appraisal Results and Grade Distribution", "name"),
+		("KPI Achievement", "appraisal"),
+	):
+		for who, shown in (("rui", False), ("manager", True)):
+			result = message(
+				call(
+					rest(world.users[who]),
+					"frappe.desk.query_report.run",
+					report_name=report,
+					filters={"review_cycle": world.cycle},
+				)
+			)["result"]
+			rows = [row for row in result if isinstance(row, dict) and row.get(key) == name]
+			assert bool(rows) is shown, (report, who)
+			if report == "Appraisal Results and Grade Distribution" and shown:
+				assert rows[0]["total_score"] == 77.5
+
+
 def test_saving_the_self_assessment_keeps_the_hidden_results(world, rest, rated):
 	rui = rest(world.users.rui)
 	name = world.appraisals.rui
@@ -360,6 +409,31 @@ def test_kpi_achievement_chart_shows_no_trial_nor_unpublished_cycle(world):
 		"Published",
 		"Closed",
 	)
+
+
+def test_kpi_achievement_chart_shows_no_group_below_the_minimum(world):
+	"""The latest published formal cycle has one computed appraisal (Ada's): the chart's mean per KPI is
+	her own achievement. A team leader of another team (Rui) must not get it; the scheme owner does."""
+	from postloan_performance import api
+	from tests.integration.factories import COMPANY, make_appraisal, make_cycle
+	from tests.integration.world import _set_state
+
+	frappe.set_user("Administrator")
+	t, e = world.teams, world.employees
+	cycle = make_cycle(
+		"_Test PL Chart Published", [t.north1], period_start="2031-01-01", period_end="2031-03-31"
+	)
+	name = make_appraisal(e.ada, t.north1, cycle)
+	_set_state(name, "Published", submit=True)
+	frappe.db.set_value("PL Review Cycle", cycle, "status", "Published")
+	frappe.db.set_value("PL Appraisal", name, "computed_on", frappe.utils.now_datetime())
+	frappe.db.sql("update `tabPL Appraisal KPI` set achievement = 64.27, no_data = 0 where parent = %s", name)
+	frappe.set_user(world.users.manager)
+	chart = api.kpi_achievement_chart(filters={"company": COMPANY})
+	assert chart["cycle"] == cycle and 64.27 in chart["datasets"][0]["values"]
+	frappe.set_user(world.users.rui)
+	chart = api.kpi_achievement_chart(filters={"company": COMPANY})
+	assert chart["labels"] == [] and 64.27 not in chart["datasets"][0]["values"]
 
 
 def test_team_performance_summary_leaves_out_the_leaders_own_appraisal(world):

@@ -9,6 +9,7 @@ from frappe import _
 from frappe.utils import flt
 
 from postloan_performance.engine import scoring
+from postloan_performance.privacy import reading_results
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
 	bar_chart,
@@ -67,13 +68,14 @@ def get_data(filters: dict) -> dict:
 	for field in ("layer", "pl_team"):
 		if filters.get(field):
 			conditions[field] = filters[field]
-	rows = frappe.get_list(
-		"PL Appraisal",
-		filters=conditions,
-		fields=[c["fieldname"] for c in columns()] + ["template"],
-		order_by="total_score desc, name asc",
-		limit_page_length=0,
-	)
+	with reading_results():  # the appraisee's own row only once published, never in a trial
+		rows = frappe.get_list(
+			"PL Appraisal",
+			filters=conditions,
+			fields=[c["fieldname"] for c in columns()] + ["template"],
+			order_by="total_score desc, name asc",
+			limit_page_length=0,
+		)
 	for row in rows:
 		row.update(EMPLOYEE_DOCTYPE)
 	chart = grade_chart(rows) if filters.get("chart", "Grade Shares") == "Grade Shares" else histogram(rows)

@@ -14,6 +14,7 @@ from frappe import _
 from frappe.utils import flt
 
 from postloan_performance.engine import scoring
+from postloan_performance.privacy import reading_results
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
 	bar_chart,
@@ -127,13 +128,14 @@ def permitted_appraisals(filters: dict) -> dict[str, frappe._dict]:
 		conditions["pl_team"] = ("in", team_and_descendants(filters["pl_team"]) or [""])
 	if filters.get("employee"):
 		conditions["employee"] = filters["employee"]
-	rows = frappe.get_list(
-		"PL Appraisal",
-		filters=conditions,
-		fields=["name", "employee", "employee_name", "pl_team", "layer"],
-		order_by="name asc",
-		limit_page_length=0,
-	)
+	with reading_results():  # KPI actuals: the appraisee's own only once published, never in a trial
+		rows = frappe.get_list(
+			"PL Appraisal",
+			filters=conditions,
+			fields=["name", "employee", "employee_name", "pl_team", "layer"],
+			order_by="name asc",
+			limit_page_length=0,
+		)
 	return {r.name: r for r in rows}
 
 

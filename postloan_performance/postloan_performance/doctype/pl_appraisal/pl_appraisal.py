@@ -156,6 +156,14 @@ class PLAppraisal(Document):
 		if results_hidden(self.as_dict(no_child_table_fields=True)):
 			blank_results(self)
 
+	def before_print(self, settings=None):
+		"""A print (print view, PDF, e-mail attachment) shows the results as the form does: blank to the
+		appraisee before publication and in a trial cycle."""
+		from postloan_performance.privacy import blank_results, results_hidden
+
+		if results_hidden(self.as_dict(no_child_table_fields=True)):
+			blank_results(self)
+
 	def restore_hidden_results(self):
 		"""A form saved by an appraisee who saw blanked results keeps the stored ones."""
 		from postloan_performance.privacy import RESULT_FIELDS, results_hidden
