@@ -117,11 +117,6 @@ from postloan_performance.privacy import child_doctypes as _child_doctypes
 for _child in _child_doctypes():
 	permission_query_conditions[_child] = "postloan_performance.privacy.child_query"
 	has_permission[_child] = "postloan_performance.privacy.child_has_permission"
-# a run's Teams rows: besides the parent's rules, a team leader reads his own teams' rows only
-permission_query_conditions["PL Payout Team"] = [
-	"postloan_performance.privacy.child_query",
-	"postloan_performance.services.payout_access.payout_team_query",
-]
 
 override_whitelisted_methods = {
 	"frappe.client.get_count": "postloan_performance.privacy.get_count",

@@ -1,16 +1,18 @@
 """Who sees which payout rows (wired in hooks.py for PL Payout Line and PL Payout Run).
 
-- The scheme owner (PL Performance Manager), HR Manager, System Manager and Administrator: every row.
-- An appraisee: his own line once the run is confirmed, and the runs that hold it.
-- A team leader: the runs that pay his teams (their team totals); his teams' individual lines only when
-  the plan lets team leaders see individual amounts, never other teams' lines.
-- Everybody else (an executive included): the runs' totals through role permissions, no lines.
+- The scheme owner (PL Performance Manager), HR Manager, System Manager and Administrator: every run
+  and line.
+- An executive: every run (pool, team totals), no line.
+- An appraisee: his own line once the run is confirmed; no run.
+- A team leader: his teams' totals in the Payout Preview report; his teams' individual lines only when
+  the plan lets team leaders see individual amounts, never other teams' lines; no run.
 
-A run's Teams rows (PL Payout Team) follow the same rule: every row for those who see all payouts and
-for executives, the rows of his own teams for a team leader, none for anybody else; the list of people
-without a salary structure and the run's log (they name people) only for those who see all payouts.
-Filtered on the document (PLPayoutRun.apply_fieldlevel_read_permissions: REST and desk reads) and on
-the child table's own list (/api/resource/PL Payout Team?parent=PL Payout Run).
+Team leaders and appraisees get no read permission on PL Payout Run at all: a run's Teams table holds
+every team's total, and Frappe lets whoever reads a parent join, filter and count its child rows
+(``get_list`` with child fields or child filters), so no row rule on the child could keep one team's
+total from another team's leader. Their figures reach them through rules that can hold: their lines,
+and the report, which filters rows itself. The people without a salary structure and the run's log
+(they name people) are permlevel 1, for those who pay only.
 """
 
 import frappe
@@ -57,46 +59,30 @@ def payout_run_query(user: str | None = None, doctype: str | None = None) -> str
 	user = _user(user)
 	if sees_all_payouts(user) or roles_of(user) & set(READ_RUN_ROLES):
 		return ""
-	lines = "select `payout_run` from `tabPL Payout Line` where "
-	conditions = [
-		f"`tabPL Payout Run`.`name` in ({lines}`employee_user` = {frappe.db.escape(user)} and `confirmed` = 1)"
-	]
-	teams = led_teams(user)
-	if teams:
-		conditions.append(f"`tabPL Payout Run`.`name` in ({lines}`pl_team` in ({_in_list(teams)}))")
-	return "(" + " or ".join(conditions) + ")"
+	return "1=0"
 
 
 def payout_run_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
 	user = _user(user)
 	if sees_all_payouts(user):
 		return None
-	if ptype not in READ_PTYPES:
-		return False
-	if roles_of(user) & set(READ_RUN_ROLES):
-		return None
-	if not doc.get("name"):
-		return False
-	if frappe.db.exists("PL Payout Line", {"payout_run": doc.name, "employee_user": user, "confirmed": 1}):
-		return None
-	teams = led_teams(user)
-	if teams and frappe.db.exists("PL Payout Line", {"payout_run": doc.name, "pl_team": ("in", teams)}):
+	if ptype in READ_PTYPES and roles_of(user) & set(READ_RUN_ROLES):
 		return None
 	return False
 
 
-def visible_payout_teams(user: str | None = None) -> list[str] | None:
-	"""The PL Teams whose row of a run's Teams table `user` may read; None: every team."""
+def report_runs(user: str | None = None) -> list[str] | None:
+	"""The runs whose figures Payout Preview shows ``user`` (None: every run he may read). A team leader's
+	are the runs that pay his teams, an appraisee's those that hold his confirmed line; the report then
+	shows him only his teams' totals and the lines he may read."""
 	user = _user(user)
 	if sees_all_payouts(user) or roles_of(user) & set(READ_RUN_ROLES):
 		return None
-	return led_teams(user)
-
-
-def payout_team_query(user: str | None = None, doctype: str | None = None) -> str:
-	teams = visible_payout_teams(user)
-	if teams is None:
-		return ""
-	if not teams:
-		return "1=0"
-	return f"`tabPL Payout Team`.`pl_team` in ({_in_list(teams)})"
+	conditions = ["(`employee_user` = %(user)s and `confirmed` = 1)"]
+	teams = led_teams(user)
+	if teams:
+		conditions.append(f"`pl_team` in ({_in_list(teams)})")
+	return frappe.db.sql_list(
+		f"select distinct `payout_run` from `tabPL Payout Line` where {' or '.join(conditions)}",  # nosemgrep
+		{"user": user},
+	)

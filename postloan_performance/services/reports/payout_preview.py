@@ -12,7 +12,7 @@ from frappe import _
 from frappe.utils import flt
 
 from postloan_performance.permissions import led_teams
-from postloan_performance.services.payout_access import sees_all_payouts
+from postloan_performance.services.payout_access import report_runs, sees_all_payouts
 from postloan_performance.services.reports.common import EMPLOYEE_DOCTYPE, employee_column
 
 
@@ -48,24 +48,29 @@ def columns() -> list[dict]:
 	]
 
 
-def last_run() -> str | None:
-	"""Without a chosen run: the latest run the user may read that is not cancelled."""
-	runs = frappe.get_list(
-		"PL Payout Run",
-		filters={"status": ("!=", "Cancelled")},
-		order_by="creation desc",
-		pluck="name",
-		limit=1,
-	)
+def last_run(allowed: list[str] | None) -> str | None:
+	"""Without a chosen run: the latest run the user may see here that is not cancelled."""
+	filters = {"status": ("!=", "Cancelled")}
+	if allowed is not None:
+		if not allowed:
+			return None
+		filters["name"] = ("in", allowed)
+	runs = frappe.get_all("PL Payout Run", filters=filters, order_by="creation desc", pluck="name", limit=1)
 	return runs[0] if runs else None
 
 
 def get_data(filters) -> dict:
-	name = filters.get("payout_run") or last_run()
+	allowed = report_runs()
+	name = filters.get("payout_run") or last_run(allowed)
 	if not name:
 		return {"columns": columns(), "data": [], "summary": []}
 	run = frappe.get_doc("PL Payout Run", name)
-	run.check_permission("read")
+	if allowed is None:
+		run.check_permission("read")
+	elif run.name not in allowed:
+		frappe.throw(
+			_("You may not see payout run {0}.").format(frappe.bold(run.name)), frappe.PermissionError
+		)
 	lines = frappe.get_list(
 		"PL Payout Line",
 		filters={"payout_run": run.name},

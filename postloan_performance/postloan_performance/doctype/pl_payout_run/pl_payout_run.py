@@ -74,17 +74,6 @@ class PLPayoutRun(Document):
 				title=_("Duplicate Payout Run"),
 			)
 
-	def apply_fieldlevel_read_permissions(self):
-		"""What a reader sees of the run (REST and desk reads): the Teams rows of his own teams for a team
-		leader, none for an appraisee (services.payout_access). Who lacks a salary structure and the log
-		name people: permlevel 1, for those who pay only."""
-		from postloan_performance.services.payout_access import visible_payout_teams
-
-		super().apply_fieldlevel_read_permissions()
-		teams = visible_payout_teams()
-		if teams is not None:
-			self.set("teams", [row for row in self.teams if row.pl_team in teams])
-
 	def on_trash(self):
 		if self.status == "Confirmed":
 			frappe.throw(_("Cancel a confirmed payout run before deleting it."), title=_("Not Allowed"))

@@ -10,6 +10,12 @@ frappe.query_reports["Payout Preview"] = {
 			options: "PL Payout Run",
 		},
 	],
+	onload(report) {
+		// team leaders and appraisees read no run: the report shows them the latest run that concerns them
+		if (!frappe.model.can_read("PL Payout Run")) {
+			report.get_filter("payout_run").toggle(false);
+		}
+	},
 	formatter(value, row, column, data, default_formatter) {
 		value = default_formatter(value, row, column, data);
 		return data && data.bold ? `<b>${value}</b>` : value;
