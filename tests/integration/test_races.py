@@ -18,8 +18,16 @@ import pytest
 import frappe
 from frappe.model.naming import parse_naming_series
 
+from postloan_performance.services.appraisal import score_appraisal
 from tests.integration import races
-from tests.integration.factories import PASSWORD, make_cycle, make_employee, make_team, make_user
+from tests.integration.factories import (
+	COMPANY,
+	PASSWORD,
+	make_cycle,
+	make_employee,
+	make_team,
+	make_user,
+)
 
 TEAM = "_Test PL Race Team"
 MEMBERS = 6
@@ -414,6 +422,228 @@ def test_appeal_filed_during_publication(race_org, managers):
 			assert appeals == 1 and status == "Appealed", (employee, status)
 		else:
 			assert results[employee] == 417 and appeals == 0 and status == "Published", (employee, status)
+
+
+# ---------------------------------------------------------------- forms saved while compute runs
+MANUAL_KPI = "_TEST-RACE-MANUAL"
+MANUAL_TEMPLATE = "_Test PL Race Manual Template"
+LED_TEAM = "_Test PL Race Led Team"
+
+
+@pytest.fixture(scope="module")
+def led_org(race_org):
+	"""A team with a leader (a user) and two appraisees, scored by a template with a Manual KPI."""
+	frappe.set_user("Administrator")
+	leader_user = make_user("raceleader@plp.test", ["PL Team Leader", "PL Appraisee"])
+	leader = make_employee("_Test PL Race Leader", user=leader_user)
+	people = []
+	for i in (1, 2):
+		user = make_user(f"raceled{i}@plp.test", ["PL Appraisee"])
+		people.append(make_employee(f"_Test PL Race Led {i}", user=user))
+	team = make_team(
+		LED_TEAM, "Collection", members=[(e, "2025-01-01", None) for e in people], team_lead=leader
+	)
+	if not frappe.db.exists("PL KPI", MANUAL_KPI):
+		frappe.get_doc(
+			{
+				"doctype": "PL KPI",
+				"kpi_code": MANUAL_KPI,
+				"kpi_name": "Race File Quality",
+				"layer": "Collection",
+				"category": "Quantitative",
+				"unit": "points",
+				"direction": "Higher is Better",
+				"subject": "Employee",
+				"method": "Manual",
+			}
+		).insert(ignore_permissions=True)
+	if not frappe.db.exists("PL KPI Template", MANUAL_TEMPLATE):
+		template = frappe.copy_doc(frappe.get_doc("PL KPI Template", "Collection - Default"))
+		template.template_name = MANUAL_TEMPLATE
+		template.company = ""
+		template.is_default = template.is_standard = 0
+		first = template.items[0]
+		template.set("items", [])
+		for kpi, weight, threshold, target, stretch in (
+			(first.kpi, 50, first.threshold, first.target, first.stretch),
+			(MANUAL_KPI, 50, 50.0, 80.0, 100.0),
+		):
+			template.append(
+				"items",
+				{
+					"kpi": kpi,
+					"weight": weight,
+					"scoring_method": "Linear",
+					"threshold": threshold,
+					"target": target,
+					"use_stretch": 1 if stretch else 0,
+					"stretch": stretch,
+				},
+			)
+		template.insert(ignore_permissions=True)
+	frappe.db.commit()
+	return frappe._dict(people=people, team=team, leader=leader_user)
+
+
+def manual_cycle(led_org, label: str) -> str:
+	"""A cycle of the led team, Open, its appraisals created and in Self Review; one built-in line of
+	each appraisal holds a value from an earlier computation (the data changed since), so that compute
+	has something to write."""
+	name = f"_Test PL Race {label} {uuid.uuid4().hex[:8]}"
+	frappe.get_doc(
+		{
+			"doctype": "PL Review Cycle",
+			"cycle_name": name,
+			"company": COMPANY,
+			"period_start": "2026-01-01",
+			"period_end": "2026-03-31",
+			"baseline_start": "2025-10-03",
+			"baseline_end": "2025-12-31",
+			"templates": [{"layer": "Collection", "template": MANUAL_TEMPLATE}],
+			"teams": [{"pl_team": led_org.team}],
+		}
+	).insert(ignore_permissions=True)
+	frappe.db.commit()
+	advance(name, ("open", "create_appraisals", "start_self_review"))
+	stale_built_in_values(name)
+	return name
+
+
+def stale_built_in_values(cycle: str) -> None:
+	"""Built-in lines as an earlier computation left them (a value, scored): compute has to change them."""
+	frappe.db.sql(
+		"""update `tabPL Appraisal KPI` k join `tabPL Appraisal` a on a.`name` = k.`parent`
+		set k.`actual` = 55, k.`no_data` = 0 where a.`review_cycle` = %s and k.`kpi` != %s""",
+		(cycle, MANUAL_KPI),
+	)
+	for name in frappe.get_all("PL Appraisal", {"review_cycle": cycle}, pluck="name"):
+		doc = frappe.get_doc("PL Appraisal", name)
+		score_appraisal(doc)
+		frappe.db.set_value(
+			"PL Appraisal",
+			name,
+			{f: doc.get(f) for f in ("quantitative_score", "qualitative_score", "total_score", "grade")},
+			update_modified=False,
+		)
+	frappe.db.commit()
+
+
+def scores_match_lines(name: str) -> bool:
+	"""The stored header scores are those its stored lines give (nothing computed from older values)."""
+	doc = frappe.get_doc("PL Appraisal", name)
+	stored = [doc.get(f) for f in ("quantitative_score", "total_score", "grade")]
+	score_appraisal(doc)
+	return stored == [doc.get(f) for f in ("quantitative_score", "total_score", "grade")]
+
+
+def _save_form_during_compute(cycle: str, client, doc: dict) -> tuple[int, dict, list[dict]]:
+	"""Run the cycle's compute in a worker that stops after reading and scoring, before writing; save
+	the form ``doc`` (as loaded before) meanwhile, then let compute go on. Returns the save's HTTP status
+	and body and compute's answer."""
+	pause = races.Pause("before_write")
+	started = races.start_processes(
+		1, "postloan_performance.api.cycle_step", {"cycle": cycle, "step": "compute"}, env=pause.env
+	)
+	try:
+		assert pause.wait_reached(), "compute never reached its write"
+		result = {}
+
+		def save():
+			response = client.client.post(
+				"/api/method/frappe.desk.form.save.savedocs",
+				data={"doc": json.dumps(doc, default=str), "action": "Save"},
+			)
+			result["status"] = response.status_code
+			result["body"] = json.loads(response.get_data(as_text=True) or "{}")
+
+		thread = threading.Thread(target=save)
+		thread.start()
+		thread.join(timeout=5)  # done at once without a lock; waiting while compute holds the rows
+	finally:
+		pause.release()
+	answers = races.collect(started)
+	thread.join(timeout=120)
+	pause.cleanup()
+	frappe.db.rollback()
+	return result["status"], result["body"], answers
+
+
+def _loaded_form(client, name: str) -> dict:
+	response = client.get(f"/api/resource/PL Appraisal/{name}")
+	assert response.status_code == 200, response.get_data(as_text=True)
+	return response.get_json()["data"]
+
+
+def test_manual_kpi_value_saved_while_compute_runs(led_org):
+	"""A team leader saves a Manual KPI value while compute of the cycle is half-way (read, not written):
+	either his save waits and then gets the "document modified" conflict, or it stands whole; compute
+	never writes scores computed from the value read before his."""
+	cycle = manual_cycle(led_org, "manual")
+	name = frappe.db.get_value("PL Appraisal", {"review_cycle": cycle, "employee": led_org.people[0]})
+	frappe.db.set_value("PL Appraisal", name, "status", "Manager Review", update_modified=False)
+	frappe.db.commit()
+	leader = races.rest_clients(led_org.leader, PASSWORD, 1)[0]
+	form = _loaded_form(leader, name)
+	line = next(row for row in form["kpis"] if row["kpi"] == MANUAL_KPI)
+	assert line["no_data"] == 1
+	line.update(actual=90, no_data=0, note="file audit")
+
+	status, body, answers = _save_form_during_compute(cycle, leader, form)
+	assert "ok" in answers[0], answers
+	stored = frappe.db.get_value(
+		"PL Appraisal KPI", {"parent": name, "kpi": MANUAL_KPI}, ["actual", "no_data"], as_dict=True
+	)
+	if status == 200:  # his save came first and compute read it
+		assert (stored.actual, stored.no_data) == (90, 0)
+	else:  # compute came first: he is told, nothing of his is half-kept
+		assert races.exc_type(body) == "TimestampMismatchError", (status, body)
+		assert stored.no_data == 1
+	assert scores_match_lines(name), "header scores computed from a Manual value that was replaced"
+	# a second compute changes nothing: the stored scores are already those of the stored lines
+	assert (
+		races.run_processes(1, "postloan_performance.api.cycle_step", {"cycle": cycle, "step": "compute"})[0][
+			"ok"
+		]["changed_appraisals"]
+		== 0
+	)
+
+
+def test_self_assessment_saved_while_compute_runs(led_org):
+	"""An appraisee saves his self-assessment while compute runs: it is kept, or he gets the conflict;
+	compute's scores are written either way."""
+	cycle = manual_cycle(led_org, "self")
+	name = frappe.db.get_value("PL Appraisal", {"review_cycle": cycle, "employee": led_org.people[1]})
+	user = frappe.db.get_value("Employee", led_org.people[1], "user_id")
+	appraisee = races.rest_clients(user, PASSWORD, 1)[0]
+	form = _loaded_form(appraisee, name)
+	form["self_assessment"] = "I met my targets."
+
+	status, body, answers = _save_form_during_compute(cycle, appraisee, form)
+	assert "ok" in answers[0], answers
+	stored = frappe.db.get_value("PL Appraisal", name, "self_assessment")
+	if status == 200:
+		assert stored == "I met my targets."
+	else:
+		assert races.exc_type(body) == "TimestampMismatchError", (status, body)
+		assert not stored
+	assert scores_match_lines(name)
+	assert (
+		frappe.db.get_value("PL Appraisal KPI", {"parent": name, "kpi": ("!=", MANUAL_KPI)}, "no_data") == 1
+	)
+
+
+@pytest.mark.parametrize("point", ("before_write", "after_partial_write", "before_commit"))
+def test_compute_killed_mid_write_then_rerun(led_org, point):
+	"""Compute killed after scoring, after writing the lines but not their headers, or in its commit:
+	nothing of it stays; run again, it equals an uninterrupted run (same lines, scores, grades)."""
+	reference, cycle = manual_cycle(led_org, "compute reference"), manual_cycle(led_org, f"compute {point}")
+	advance(reference, ("compute",))
+	before = signature(cycle)
+	left = _killed_then_rerun(cycle, "compute", point)
+	assert left == before  # no line and no score of the killed run
+	after = signature(cycle)
+	assert after != before  # the re-run did the work
+	assert after == signature(reference)
 
 
 # ---------------------------------------------------------------- daily jobs
