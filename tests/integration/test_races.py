@@ -664,6 +664,166 @@ def test_daily_job_in_parallel_runs_once(job):
 		assert str(through) == max(dates)
 
 
+DAILY_TEAMS, DAILY_ROWS = "_Test PLK ", "PLK-"
+DAILY_START, DAILY_BEFORE = "2017-01-01", "2016-12-31"  # dates no other data on the site has
+DAILY_RULE = "_Test PLK Overdue"
+DAILY_FIELDS = {  # what each job writes, compared between runs (no names of people, no timestamps)
+	"PL Loan Snapshot": ("name", "bucket", "proposed_classification", "classification"),
+	"PL Collection Case": (
+		"name",
+		"loan",
+		"collector",
+		"pl_team",
+		"status",
+		"opened_on",
+		"closed_on",
+		"entry_bucket",
+		"current_bucket",
+		"current_overdue_amount",
+		"escalation_count",
+		"escalated_on",
+		"strategy_rule",
+		"assignment_note",
+		"last_evaluated_on",
+	),
+	"PL Risk Alert": ("name", "loan", "rule", "severity", "raised_on", "outcome", "officer"),
+}
+
+
+@pytest.fixture(scope="module")
+def daily_data():
+	"""Four months of generated snapshots (120 loans, their teams and people), committed, in dates of
+	their own; the settings' "processed through" marks are restored afterwards."""
+	from postloan_performance.services.post_loan_ops import SETTINGS, SUMMARY_FIELD, THROUGH_FIELD
+	from tests.integration import post_loan_ops_data as data
+
+	frappe.set_user("Administrator")
+	saved = {
+		f: frappe.db.get_single_value(SETTINGS, f) for f in (*THROUGH_FIELD.values(), *SUMMARY_FIELD.values())
+	}
+	ds = data.generated(5, 120, 4, DAILY_TEAMS, DAILY_ROWS, start=DAILY_START)
+	for frame in ("events", "assessments", "tickets"):
+		setattr(ds, frame, getattr(ds, frame).iloc[0:0].copy())
+	data.load(ds, DAILY_ROWS)
+	if not frappe.db.exists("PL Warning Rule", DAILY_RULE):
+		frappe.get_doc(
+			{
+				"doctype": "PL Warning Rule",
+				"rule_name": DAILY_RULE,
+				"expression": "dpd > 0",
+				"severity": "High",
+			}
+		).insert(ignore_permissions=True)
+	frappe.db.commit()
+	yield frappe._dict(dates=[str(d) for d in data.month_ends(ds)])
+	frappe.db.rollback()
+	_reset_daily()
+	like = DAILY_ROWS + "%"
+	frappe.db.delete("PL Loan Snapshot", {"loan": ("like", like)})
+	frappe.db.delete("PL Loan", {"name": ("like", like)})
+	frappe.db.delete("PL Warning Rule", {"name": DAILY_RULE})
+	frappe.db.delete("PL Team Member", {"parent": ("like", DAILY_TEAMS + "%")})
+	frappe.db.delete("PL Team", {"name": ("like", DAILY_TEAMS + "%")})
+	frappe.db.delete("Employee", {"name": ("like", like)})
+	frappe.db.set_single_value(SETTINGS, saved)
+	frappe.db.commit()
+
+
+def _reset_daily() -> None:
+	"""Back to the state before any daily job ran on the data: no classification, case or alert, the
+	summary rows of its dates gone, every job's "processed through" before its first date."""
+	from postloan_performance.services.post_loan_ops import SETTINGS, THROUGH_FIELD
+
+	like = DAILY_ROWS + "%"
+	frappe.db.sql(
+		"""update `tabPL Loan Snapshot` set `bucket` = null, `proposed_classification` = null,
+		`classification` = null where `loan` like %s""",
+		like,
+	)
+	frappe.db.delete("PL Collection Case", {"loan": ("like", like)})
+	frappe.db.delete("PL Risk Alert", {"loan": ("like", like)})
+	frappe.db.sql(
+		"delete from `tabPL Portfolio Month` where `month` >= %s and `month` < '2018-01-01'", DAILY_START
+	)
+	frappe.db.set_single_value(SETTINGS, {field: DAILY_BEFORE for field in THROUGH_FIELD.values()})
+	frappe.db.commit()
+
+
+def daily_state(job: str) -> dict:
+	"""Everything the daily jobs wrote on the data, and the job's "processed through" mark."""
+	from postloan_performance.services.post_loan_ops import SETTINGS, THROUGH_FIELD
+
+	like = DAILY_ROWS + "%"
+	out = {}
+	for doctype, fields in DAILY_FIELDS.items():
+		column = "name" if doctype == "PL Loan Snapshot" else "loan"
+		columns = ", ".join(f"`{f}`" for f in fields)
+		out[doctype] = frappe.db.sql(
+			f"select {columns} from `tab{doctype}` where `{column}` like %s order by `name`",  # nosemgrep
+			like,
+		)
+	out["PL Portfolio Month"] = frappe.db.sql(
+		"""select `kind`, `month`, `month_end`, `previous_month_end`, `company`, `managing_team`, `product`,
+		`previous_bucket`, `bucket`, `classification`, `loans`, `loans_with_outstanding`, `outstanding`,
+		`active_cases`, `entry_overdue_amount`, `recovered`
+		from `tabPL Portfolio Month` where `month` >= %s and `month` < '2018-01-01'
+		order by `kind`, `month_end`, `month`, `company`, `managing_team`, `product`, `previous_bucket`,
+		`bucket`, `classification`""",
+		DAILY_START,
+	)
+	out["through"] = frappe.db.sql(  # not get_single_value: its cached value
+		"select `value` from `tabSingles` where `doctype` = %s and `field` = %s",
+		(SETTINGS, THROUGH_FIELD[job]),
+	)[0][0]
+	return out
+
+
+def _run_daily(job: str, dates: list[str], env: dict | None = None) -> dict:
+	return races.run_processes(
+		1,
+		"postloan_performance.services.post_loan_ops.run_job",
+		{"job": job, "day": dates[-1], "publish": False},
+		env=env,
+	)[0]
+
+
+@pytest.mark.parametrize("point", ("after_partial_write", "before_commit", "after_first_chunk"))
+@pytest.mark.parametrize("job", ("classification", "collection", "early_warning"))
+def test_daily_job_killed_mid_run_then_rerun(daily_data, job, point):
+	"""A daily job killed with a date half-written (after its first write), in the commit of its first
+	date, or after its first date committed; run again it processes each date once and ends as an
+	uninterrupted run: the same snapshots' classes, cases, alerts, summary rows, mark."""
+	dates = daily_data.dates
+	_reset_daily()
+	empty = daily_state(job)
+	reference = _run_daily(job, dates)
+	assert reference["ok"]["dates"] == dates, reference
+	expected = daily_state(job)
+	assert expected[job_doctype(job)] != empty[job_doctype(job)], "the job wrote nothing: proves nothing"
+
+	_reset_daily()
+	assert _run_daily(job, dates, env={"PLP_KILL_AT": point}) == {"killed": True}
+	left = daily_state(job)
+	if point == "after_first_chunk":  # the first date committed with its mark, nothing of the others
+		assert left["through"] == dates[0]
+		assert left != empty
+	else:
+		assert left == empty  # nothing of the half-done date
+	rerun = _run_daily(job, dates)
+	done_before = dates[:1] if point == "after_first_chunk" else []
+	assert [*done_before, *rerun["ok"]["dates"]] == dates  # each date processed once
+	assert daily_state(job) == expected
+	assert _run_daily(job, dates)["ok"]["dates"] == []  # nothing left to do
+
+
+def job_doctype(job: str) -> str:
+	return {
+		"classification": "PL Loan Snapshot",
+		"collection": "PL Collection Case",
+		"early_warning": "PL Risk Alert",
+	}[job]
+
+
 # ---------------------------------------------------------------- imports
 IMPORT_PREFIX = "_TPLR"
 
