@@ -816,6 +816,56 @@ def test_daily_job_killed_mid_run_then_rerun(daily_data, job, point):
 	assert _run_daily(job, dates)["ok"]["dates"] == []  # nothing left to do
 
 
+def _notices(drop: bool = False) -> list[tuple[str, str]]:
+	"""(subject, user) of every notice about the data's warning rule: still queued, or made into a
+	Notification Log by a worker (another process on the bench may run the queue)."""
+	from frappe.utils.background_jobs import get_queue
+
+	from tests.integration.conftest import SITE
+
+	out = []
+	for job in get_queue("default").get_jobs():
+		try:
+			kwargs = job.kwargs or {}
+		except Exception:  # a job this process cannot unpickle: not ours
+			continue
+		doc = (kwargs.get("kwargs") or {}).get("doc") or {}
+		if kwargs.get("site") == SITE and doc.get("document_name") == DAILY_RULE:
+			out += [(doc.get("subject"), user) for user in kwargs["kwargs"].get("users") or []]
+			if drop:
+				job.delete()
+	logs = {"document_type": "PL Warning Rule", "document_name": DAILY_RULE}
+	out += [tuple(r) for r in frappe.get_all("Notification Log", logs, ["subject", "for_user"], as_list=True)]
+	if drop:
+		frappe.db.delete("Notification Log", logs)
+		frappe.db.commit()
+	return sorted(out)
+
+
+def test_killed_daily_job_notifies_once(daily_data):
+	"""The early-warning job killed in the commit of its first date (alerts raised, officers notified,
+	nothing committed), then run again: every notice once, as after an uninterrupted run."""
+	dates = daily_data.dates
+	frappe.db.set_value("PL Warning Rule", DAILY_RULE, "notify_role", "PL Post-Loan Officer")
+	make_user("dailyofficer@plp.test", ["PL Post-Loan Officer"])
+	frappe.db.commit()
+	try:
+		_reset_daily()
+		_notices(drop=True)
+		assert "ok" in _run_daily("early_warning", dates)
+		expected = _notices(drop=True)
+		assert expected and len({s for s, _u in expected}) == len(dates)  # one notice per date
+		_reset_daily()
+		assert _run_daily("early_warning", dates, env={"PLP_KILL_AT": "before_commit"}) == {"killed": True}
+		assert _notices() == []  # nobody told about alerts that were rolled back
+		assert "ok" in _run_daily("early_warning", dates)
+		assert _notices() == expected
+	finally:
+		_notices(drop=True)
+		frappe.db.set_value("PL Warning Rule", DAILY_RULE, "notify_role", None)
+		frappe.db.commit()
+
+
 def job_doctype(job: str) -> str:
 	return {
 		"classification": "PL Loan Snapshot",
