@@ -1,6 +1,8 @@
 """Races and crashes (issue 18): every cycle step called by N = 2, 4, 8 callers at once happens exactly
 once; a step killed at any point and run again ends as an uninterrupted run; two officers closing the
-same alert; an appeal filed while the cycle is being published; the daily jobs in parallel.
+same alert; an appeal filed while the cycle is being published; a Manual KPI value or a self-assessment
+saved while compute is half-way; the daily jobs in parallel, and each killed mid-run then run again
+(with the notices it sends).
 
 The callers are REST requests of the scheme owner (threads of the real WSGI app, each with its own
 connection) or worker processes (race_worker.py). The assertions are outcomes, never timings: how many
