@@ -21,6 +21,7 @@ from postloan_performance.engine.formula import evaluate_formula, parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services.appraisal import apply_scores, load_ratings, qualitative_from_ratings
 from postloan_performance.services.bulk import bulk_update, insert_versions
+from postloan_performance.services.locks import kill_point
 from postloan_performance.services.metrics import FrameCache, Window, compute_metric
 
 LINE_RESULT_FIELDS = ("actual", "no_data", "achievement", "score", "weighted_score", "data_date")
@@ -36,32 +37,81 @@ def compute_appraisals(
 	names: list[str] | None = None, review_cycle: str | None = None, publish_progress: bool = False
 ) -> ComputeResult:
 	"""(Re)compute the KPI lines and scores of draft appraisals, by names or for a whole cycle."""
-	filters = {"docstatus": 0}
-	if names is not None:
-		filters["name"] = ("in", names)
-	if review_cycle:
-		filters["review_cycle"] = review_cycle
-	headers = frappe.get_all(
-		"PL Appraisal",
-		filters=filters,
-		fields=[
-			"name",
-			"employee",
-			"pl_team",
-			"layer",
-			"template",
-			"review_cycle",
-			"calibrated_grade",
-			"status",
-			*HEADER_RESULT_FIELDS,
-		],
-	)
+	headers = _locked_headers(names, review_cycle)
 	result = ComputeResult(appraisals=0, lines=0, changed_appraisals=0, statements=0, queries_by_frame=0)
 	for cycle, group in _group_by(headers, "review_cycle").items():
 		part = _compute_cycle_part(cycle, group, publish_progress)
 		for key, value in part.items():
 			result[key] = result.get(key, 0) + value
 	return result
+
+
+HEADER_FIELDS = (
+	"name",
+	"employee",
+	"pl_team",
+	"layer",
+	"template",
+	"review_cycle",
+	"calibrated_grade",
+	"status",
+	*HEADER_RESULT_FIELDS,
+)
+LINE_FIELDS = (
+	"name",
+	"parent",
+	"idx",
+	"kpi",
+	"method",
+	"direction",
+	"scoring_method",
+	"weight",
+	"threshold",
+	"target",
+	"use_stretch",
+	"stretch",
+	"bands",
+	*LINE_RESULT_FIELDS,
+)
+
+
+def _locked_headers(names: list[str] | None, review_cycle: str | None) -> list:
+	"""The draft appraisals to compute, read with a locking read (``FOR UPDATE``).
+
+	The rows stay locked until the computation's transaction ends, so a form saved meanwhile (a team
+	leader typing a Manual KPI value, an appraisee his self-assessment) waits for it and then gets
+	Frappe's "document modified" conflict instead of being overwritten by scores computed from the values
+	read before; a save that came first is read here as committed (not from an older snapshot)."""
+	if names is not None and not names:
+		return []
+	conditions, values = ["`docstatus` = 0"], {}
+	if names is not None:
+		conditions.append("`name` in %(names)s")
+		values["names"] = tuple(names)
+	if review_cycle:
+		conditions.append("`review_cycle` = %(cycle)s")
+		values["cycle"] = review_cycle
+	columns = ", ".join(f"`{f}`" for f in HEADER_FIELDS)
+	return frappe.db.sql(
+		f"""select {columns} from `tabPL Appraisal` where {" and ".join(conditions)}
+		order by `name` for update""",  # nosemgrep
+		values,
+		as_dict=True,
+	)
+
+
+def _locked_lines(names: list[str]) -> list:
+	"""The KPI lines of these appraisals, locked like their headers (after them: a form's save locks the
+	header first too)."""
+	if not names:
+		return []
+	columns = ", ".join(f"`{f}`" for f in LINE_FIELDS)
+	return frappe.db.sql(
+		f"""select {columns} from `tabPL Appraisal KPI`
+		where `parenttype` = 'PL Appraisal' and `parent` in %(names)s order by `parent`, `idx` for update""",  # nosemgrep
+		{"names": tuple(names)},
+		as_dict=True,
+	)
 
 
 def _group_by(rows, key):
@@ -88,27 +138,7 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 	window = Window(cycle.period_start, cycle.period_end, cycle.baseline_start, cycle.baseline_end)
 	cache = FrameCache(window, cycle_name)
 	names = [h.name for h in headers]
-	lines = frappe.get_all(
-		"PL Appraisal KPI",
-		filters={"parenttype": "PL Appraisal", "parent": ("in", names)},
-		fields=[
-			"name",
-			"parent",
-			"idx",
-			"kpi",
-			"method",
-			"direction",
-			"scoring_method",
-			"weight",
-			"threshold",
-			"target",
-			"use_stretch",
-			"stretch",
-			"bands",
-			*LINE_RESULT_FIELDS,
-		],
-		order_by="parent, idx",
-	)
+	lines = _locked_lines(names)
 	kpis = {
 		k.name: k
 		for k in frappe.get_all(
@@ -178,7 +208,9 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 			}
 
 	_progress(publish_progress, 3, 4, _("Saving"))
+	kill_point("before_write")  # race and crash tests: everything read and scored, nothing written
 	statements = bulk_update("PL Appraisal KPI", line_updates)
+	kill_point("after_partial_write")  # crash tests: the lines written, not yet their headers
 	now, user = now_datetime(), frappe.session.user
 	for name in header_updates:
 		header_updates[name].update({"computed_on": now, "modified": now, "modified_by": user})

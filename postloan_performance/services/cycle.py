@@ -480,22 +480,30 @@ def unbriefed_employees(cycle) -> list[str]:
 	return missing
 
 
-def notify(users: list[str], subject: str, doctype: str, name: str):
-	"""Notification Log (bell icon, and email per the user's settings) for many users at once."""
-	from frappe.desk.doctype.notification_log.notification_log import enqueue_create_notification
+def notify(users: list[str], subject: str, doctype: str, name: str, on_commit: bool = True):
+	"""Notification Log (bell icon, and email per the user's settings) for many users at once.
 
+	Queued when the transaction commits (Frappe's ``enqueue_create_notification`` queues at once): a step
+	or a daily job that is rolled back or killed before its commit tells nobody about work that did not
+	happen, and its re-run tells them once. ``on_commit=False``: queued now, for a notice remembered
+	outside the database (the feedback reminders' mark in the cache)."""
 	users = sorted({u for u in users if u})
-	if not users:
+	if not users or frappe.flags.in_install:
 		return
-	enqueue_create_notification(
-		users,
-		{
-			"subject": subject,
-			"type": "Alert",
-			"document_type": doctype,
-			"document_name": name,
-			"from_user": frappe.session.user,
-		},
+	frappe.enqueue(
+		"frappe.desk.doctype.notification_log.notification_log.make_notification_logs",
+		doc=frappe._dict(
+			{
+				"subject": subject,
+				"type": "Alert",
+				"document_type": doctype,
+				"document_name": name,
+				"from_user": frappe.session.user,
+			}
+		),
+		users=users,
+		now=frappe.flags.in_test,
+		enqueue_after_commit=on_commit,
 	)
 
 

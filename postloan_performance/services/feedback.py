@@ -477,7 +477,9 @@ def _remind_cycle(cycle, today) -> int:
 		subject = _(
 			"Reminder: {0} of your 360 feedback requests in review cycle {1} are due by {2}.", lang=lang
 		).format(count, escape_html(cycle.cycle_name), deadline)
-		notify(users, subject, "PL Review Cycle", cycle.name)
+		# queued now, like the mark in the cache below: queued at the commit, a run killed before it would
+		# leave the mark without the reminder
+		notify(users, subject, "PL Review Cycle", cycle.name, on_commit=False)
 	frappe.cache.set_value(key, sorted(already | {u for u, _lang, _count in due}), expires_in_sec=3 * 86400)
 	return len(due)
 

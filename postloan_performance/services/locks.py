@@ -148,7 +148,14 @@ def locked_cycle_status(cycle: str) -> str | None:
 
 
 # ---------------------------------------------------------------- fault injection (tests)
-KILL_POINTS = ("after_header_insert", "before_commit", "after_first_chunk")
+KILL_POINTS = (
+	"after_header_insert",
+	"before_commit",
+	"after_first_chunk",
+	"before_write",
+	"after_partial_write",
+)
+PAUSE_TIMEOUT = 120  # seconds a paused process waits for the test to let it go on
 
 
 def kill_point(point: str) -> None:
@@ -156,6 +163,18 @@ def kill_point(point: str) -> None:
 
 	The process ends as a killed worker would: no commit, no rollback, no lock release; the database
 	rolls the open transaction back and frees the session's locks when the connection drops.
+
+	With ``PLP_PAUSE_AT`` naming this point instead, the process stops here (holding its transaction and
+	locks) until the test lets it go on: it creates ``$PLP_PAUSE_DIR/reached`` and waits for
+	``$PLP_PAUSE_DIR/go`` (race tests: someone else writes while the step is half-way).
 	"""
 	if os.environ.get("PLP_KILL_AT") == point:
 		os._exit(17)
+	if os.environ.get("PLP_PAUSE_AT") == point and os.environ.get("PLP_PAUSE_DIR"):
+		import time
+
+		folder = os.environ["PLP_PAUSE_DIR"]
+		open(os.path.join(folder, "reached"), "w").close()
+		deadline = time.monotonic() + PAUSE_TIMEOUT
+		while not os.path.exists(os.path.join(folder, "go")) and time.monotonic() < deadline:
+			time.sleep(0.01)

@@ -166,6 +166,7 @@ def update_grouped(doctype: str, names: Sequence[str], values: Sequence[tuple], 
 				[*row, *part],
 			)
 			statements += 1
+			kill_point("after_partial_write")  # crash tests: a date half-written, not committed
 	return statements
 
 
@@ -180,6 +181,7 @@ def insert_rows(
 	all_fields = [*fields, "creation", "modified", "owner", "modified_by", "docstatus", "idx"]
 	full = [(*row, now, now, user, user, 0, 0) for row in rows]
 	insert_many(doctype, all_fields, full, chunk_size=chunk_size, ignore_duplicates=True)
+	kill_point("after_partial_write")  # crash tests: a date half-written, not committed
 	return len(rows)
 
 

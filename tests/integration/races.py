@@ -35,54 +35,98 @@ def run_processes(
 ) -> list[dict]:
 	"""Start ``n`` worker processes calling ``call(**kwargs)`` at the same moment; their JSON answers
 	(``{"killed": True}`` for a process that died at a kill point)."""
-	with tempfile.TemporaryDirectory(prefix="plp-race-") as tmp:
-		go = os.path.join(tmp, "go")
-		environment = {
-			**os.environ,
-			"PYTHONPATH": f"{REPO}:{os.environ.get('PYTHONPATH', '')}",
-			**(env or {}),
-		}
-		procs, ready_files = [], []
-		for i in range(n):
-			ready = os.path.join(tmp, f"ready-{i}")
-			ready_files.append(ready)
-			procs.append(
-				subprocess.Popen(
-					[
-						sys.executable,
-						str(WORKER),
-						site,
-						str(SITES_PATH),
-						user,
-						ready,
-						go,
-						call,
-						json.dumps(kwargs),
-					],
-					stdout=subprocess.PIPE,
-					stderr=subprocess.PIPE,
-					text=True,
-					env=environment,
-					cwd=str(SITES_PATH),
-				)
+	return collect(start_processes(n, call, kwargs, user=user, env=env, timeout=timeout, site=site))
+
+
+def start_processes(
+	n: int,
+	call: str,
+	kwargs: dict,
+	user: str = "Administrator",
+	env: dict | None = None,
+	timeout: int = 180,
+	site: str = SITE,
+) -> dict:
+	"""Start the worker processes and let them go together, without waiting for them (:func:`collect`)."""
+	tmp = tempfile.TemporaryDirectory(prefix="plp-race-")
+	go = os.path.join(tmp.name, "go")
+	environment = {
+		**os.environ,
+		"PYTHONPATH": f"{REPO}:{os.environ.get('PYTHONPATH', '')}",
+		**(env or {}),
+	}
+	procs, ready_files = [], []
+	for i in range(n):
+		ready = os.path.join(tmp.name, f"ready-{i}")
+		ready_files.append(ready)
+		procs.append(
+			subprocess.Popen(
+				[
+					sys.executable,
+					str(WORKER),
+					site,
+					str(SITES_PATH),
+					user,
+					ready,
+					go,
+					call,
+					json.dumps(kwargs),
+				],
+				stdout=subprocess.PIPE,
+				stderr=subprocess.PIPE,
+				text=True,
+				env=environment,
+				cwd=str(SITES_PATH),
 			)
-		deadline = time.monotonic() + timeout
-		while not all(os.path.exists(r) for r in ready_files):
-			if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
-				break
-			time.sleep(0.02)
-		open(go, "w").close()
-		answers = []
-		for proc in procs:
-			out, err = proc.communicate(timeout=timeout)
+		)
+	deadline = time.monotonic() + timeout
+	while not all(os.path.exists(r) for r in ready_files):
+		if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+			break
+		time.sleep(0.02)
+	open(go, "w").close()
+	return {"procs": procs, "tmp": tmp, "timeout": timeout}
+
+
+def collect(started: dict) -> list[dict]:
+	"""Wait for the processes of :func:`start_processes`; their JSON answers."""
+	answers = []
+	try:
+		for proc in started["procs"]:
+			out, err = proc.communicate(timeout=started["timeout"])
 			if proc.returncode == KILLED:
 				answers.append({"killed": True})
 				continue
 			lines = [line for line in out.splitlines() if line.startswith("{")]
 			assert proc.returncode == 0 and lines, f"worker failed ({proc.returncode}): {out}\n{err[-3000:]}"
 			answers.append(json.loads(lines[-1]))
+	finally:
+		started["tmp"].cleanup()
 	frappe.db.rollback()  # a fresh snapshot: see what the workers committed
 	return answers
+
+
+class Pause:
+	"""A folder for ``PLP_PAUSE_AT`` (services/locks.kill_point): the process says it has reached the
+	point, and waits there until :meth:`release`."""
+
+	def __init__(self, point: str):
+		self.tmp = tempfile.TemporaryDirectory(prefix="plp-pause-")
+		self.env = {"PLP_PAUSE_AT": point, "PLP_PAUSE_DIR": self.tmp.name}
+
+	def wait_reached(self, timeout: float = 120) -> bool:
+		deadline = time.monotonic() + timeout
+		while not os.path.exists(os.path.join(self.tmp.name, "reached")):
+			if time.monotonic() > deadline:
+				return False
+			time.sleep(0.02)
+		return True
+
+	def release(self) -> None:
+		open(os.path.join(self.tmp.name, "go"), "w").close()
+
+	def cleanup(self) -> None:
+		self.tmp.cleanup()
 
 
 def rest_clients(user: str, password: str, n: int) -> list:
