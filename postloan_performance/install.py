@@ -7,6 +7,7 @@ stay; KPIs added by later versions come through patches.txt.
 import frappe
 from frappe import _
 
+from postloan_performance.engine.names import LAYERS
 from postloan_performance.engine.scoring import DEFAULT_FORCED_SHARES, DEFAULT_GRADE_BANDS
 
 PL_ROLES = (
@@ -158,8 +159,6 @@ DEFAULT_CRITERIA = (
 	("Teamwork", 30, "Shares cases, knowledge and workload with colleagues"),
 	("Compliance", 40, "Follows collection and risk rules and regulatory requirements"),
 )
-
-LAYERS = ("Management", "Collection", "Risk Control", "Customer Service")
 
 
 def before_install():

@@ -20,6 +20,8 @@ paths apply the same rules:
 
 import frappe
 
+from postloan_performance.engine.names import PUBLISHED_STATES, SELF_REVIEW
+
 MANAGER_ROLES = {"System Manager", "PL Performance Manager"}
 EXECUTIVE_ROLE = "PL Executive"
 TEAM_LEADER_ROLE = "PL Team Leader"
@@ -27,15 +29,12 @@ APPRAISEE_ROLE = "PL Appraisee"
 
 # The appraisee reads his own appraisal while he writes his self-assessment and once it is
 # published; a trial cycle's results are never published to him.
-SELF_REVIEW = "Self Review"
-PUBLISHED_STATES = ("Published", "Acknowledged", "Appealed")
-APPRAISEE_VISIBLE_STATES = (SELF_REVIEW, *PUBLISHED_STATES)
 # What the appraisee may do, by the state the appraisal is in (in the database): in Self Review,
 # write his self-assessment and send it on (any next state the workflow allows him); once
 # published, only acknowledge or appeal it. Saving a submitted document needs "submit" in Frappe.
 APPRAISEE_WRITES = {
 	SELF_REVIEW: {"ptypes": ("write",), "next": None},
-	"Published": {"ptypes": ("write", "submit"), "next": ("Published", "Acknowledged", "Appealed")},
+	"Published": {"ptypes": ("write", "submit"), "next": PUBLISHED_STATES},
 	# appealing needs an open PL Appeal (PL Appraisal.before_update_after_submit checks it)
 	"Acknowledged": {"ptypes": ("write", "submit"), "next": ("Appealed",)},
 }

@@ -65,7 +65,6 @@ from postloan_performance.datagen.schema import (
 	BRANCHES,
 	COLUMNS,
 	DAY_SECONDS,
-	LAYERS,
 	NO_DAY,
 	PRODUCTS,
 	Dataset,
@@ -75,6 +74,7 @@ from postloan_performance.engine.delinquency import (
 	BUCKETS,
 	CLASSIFICATIONS,
 )
+from postloan_performance.engine.names import LAYERS
 
 __all__ = [
 	"BUCKETS",

@@ -8,7 +8,8 @@ from itertools import product as _cartesian
 import numpy as np
 
 from postloan_performance.datagen.common import _Calendar, _codes
-from postloan_performance.datagen.schema import LAYERS, NO_DAY
+from postloan_performance.datagen.schema import NO_DAY
+from postloan_performance.engine.names import LAYERS
 
 # --------------------------------------------------------------------------------------------- organisation
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
-LAYERS = ("Management", "Collection", "Risk Control", "Customer Service")
 ACTION_TYPES = ("Call", "SMS", "Visit", "Letter", "Legal")
 CONTACT_RESULTS = ("", "Right Party", "Third Party", "No Contact")
 CHANNELS = ("Phone", "App", "WeChat", "Branch", "Email")

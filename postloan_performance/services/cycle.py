@@ -20,13 +20,6 @@ from postloan_performance.services.bulk import bulk_update, insert_many, insert_
 from postloan_performance.services.locks import acquire, kill_point, locked_cycle_status, refuse
 from postloan_performance.services.teams import team_members_on
 
-NEXT_STATUS = {
-	"Draft": "Open",
-	"Open": "Scoring",
-	"Scoring": "Calibration",
-	"Calibration": "Published",
-	"Published": "Closed",
-}
 APPRAISAL_SERIES = "PLA-.YYYY.-"
 CHUNK = 500
 # Above this many appraisals, steps run as background jobs.

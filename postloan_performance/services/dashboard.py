@@ -19,10 +19,11 @@ from frappe.utils import add_days, flt, get_first_day, get_last_day, getdate, to
 
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
 from postloan_performance.engine.metrics import MIN_SURVEY_RESPONSES
+from postloan_performance.engine.names import PUBLISHED_STATES
 from postloan_performance.permissions import has_app_permission, reads_all_results
 
 # Appraisal states that come after Manager Review (the cycle's progress card counts them as done).
-PAST_MANAGER_REVIEW = ("Calibration", "Approved", "Published", "Acknowledged", "Appealed")
+PAST_MANAGER_REVIEW = ("Calibration", "Approved", *PUBLISHED_STATES)
 OPEN_CYCLE_STATES = ("Open", "Scoring", "Calibration")
 PUBLISHED_CYCLE_STATES = ("Published", "Closed")
 TREND_MONTHS = 24

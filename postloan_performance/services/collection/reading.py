@@ -11,7 +11,7 @@ import frappe
 
 from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import delinquency, frames
-from postloan_performance.services.collection.strategy import PUBLISHED_STATES
+from postloan_performance.engine.names import PUBLISHED_STATES
 
 # --- reading -----------------------------------------------------------------------------------------
 

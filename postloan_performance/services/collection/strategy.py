@@ -13,7 +13,6 @@ from postloan_performance.engine import delinquency
 
 CASE = "PL Collection Case"
 STRATEGY = "PL Collection Strategy"
-PUBLISHED_STATES = ("Published", "Acknowledged", "Appealed")
 DEFAULT_ACTION = "Call"
 
 

@@ -11,13 +11,13 @@ from frappe import _
 from frappe.model.workflow import apply_workflow
 from frappe.utils import add_days, now_datetime
 
+from postloan_performance.engine.names import LAYERS
 from postloan_performance.services import cycle as cycle_service
 from postloan_performance.services.bulk import bulk_update, insert_versions
 from postloan_performance.services.compute import compute_appraisals
 from postloan_performance.services.demo.plan import (
 	APPEAL_REASONS,
 	DEMO_COMPANY,
-	LAYERS,
 	MANAGER_COMMENTS,
 	SELF_ASSESSMENTS,
 	TEAM_PREFIX,

@@ -11,7 +11,8 @@ from frappe import _
 from frappe.utils import add_days
 
 from postloan_performance.datagen import Dataset
-from postloan_performance.services.demo.plan import DEMO_COMPANY, LAYERS, TEAM_PREFIX, USER_DOMAIN
+from postloan_performance.engine.names import LAYERS
+from postloan_performance.services.demo.plan import DEMO_COMPANY, TEAM_PREFIX, USER_DOMAIN
 
 
 # ---------------------------------------------------------------- users and briefing

@@ -23,7 +23,6 @@ SURVEY_SERIES = "PLSS-.YYYY.-"
 DATA_END = dt.date(2026, 9, 30)
 MIN_MONTHS = 12
 MAX_LOANS = 200_000
-LAYERS = ("Management", "Collection", "Risk Control", "Customer Service")
 DEMO_ORG = OrgSpec(
 	management=LayerSpec(3, 3),
 	collection=LayerSpec(6, 8),

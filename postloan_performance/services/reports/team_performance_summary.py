@@ -17,6 +17,7 @@ import frappe
 from frappe import _
 from frappe.utils import cint, flt
 
+from postloan_performance.engine.names import LAYERS
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
 	employee_column,
@@ -29,7 +30,7 @@ from postloan_performance.services.reports.common import (
 
 DEFAULT_CYCLES = 4
 RESULT_STATUSES = ("Calibration", "Published", "Closed")
-LAYER_ORDER = ("Management", "Collection", "Risk Control", "Customer Service")
+LAYER_ORDER = LAYERS
 TOP_GRADES = ("S", "A")
 MAX_TEAM_LINES = 10
 TIE_TOLERANCE = 1e-9

@@ -6,8 +6,6 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
-STATUSES = ("Draft", "Open", "Scoring", "Calibration", "Published", "Closed")
-
 
 class PLReviewCycle(Document):
 	# begin: auto-generated types
