@@ -330,3 +330,31 @@ def test_first_npl_dates_follow_every_classification_by_hand():
 		assert dict(zip(ours["loan"], ours["first_npl_on"], strict=True)) == expected, filters
 	other = early_warning_effectiveness.load_first_npl({"company": "_Test PLK No Such Company"}, _d(START))
 	assert not other["loan"].str.startswith(P).any()
+
+
+def test_leaders_see_the_people_of_their_teams_by_membership_dates():
+	"""A team leader sees in the post-loan reports the people who were in his teams during the period, by
+	their membership dates: not somebody who left before it, nor somebody who joins after it."""
+	from postloan_performance.services.reports.common import visible_employees
+	from tests.integration.factories import make_user
+
+	make_company()
+	lead_user = make_user("_test.dates.lead@plp.test", ["PL Team Leader"])
+	lead = make_employee("_Test PLK Dates Lead", user=lead_user)
+	stayed, left, joins = (make_employee(f"_Test PLK Dates {n}") for n in ("Stayed", "Left", "Joins"))
+	make_team(
+		"_Test PLK Dates Team",
+		"Collection",
+		[
+			(lead, "2025-01-01", None),
+			(stayed, "2025-01-01", None),
+			(left, "2025-01-01", "2026-03-31"),
+			(joins, "2026-07-01", None),
+		],
+		team_lead=lead,
+	)
+	q2 = visible_employees(lead_user, dt.date(2026, 4, 1), dt.date(2026, 6, 30))
+	assert q2 == {lead, stayed}
+	q1 = visible_employees(lead_user, dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+	assert q1 == {lead, stayed, left}
+	assert visible_employees(lead_user, dt.date(2026, 6, 1), dt.date(2026, 7, 31)) == {lead, stayed, joins}

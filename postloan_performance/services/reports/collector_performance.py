@@ -104,7 +104,7 @@ def _restrict(collectors: set[str], filters: dict, start, end) -> set[str]:
 	if filters.get("pl_team"):
 		teams = team_and_descendants(filters["pl_team"])
 		collectors &= {m.employee for m in team_members_on(teams, start, end)}
-	visible = visible_employees()
+	visible = visible_employees(start=start, end=end)
 	if visible is not None:
 		collectors &= visible
 	if filters.get("company") and collectors:

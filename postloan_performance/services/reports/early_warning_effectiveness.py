@@ -138,7 +138,7 @@ def get_data(filters: dict) -> dict:
 	start, end = period(filters)
 	group_by = OFFICER if filters.get("group_by") == OFFICER else RULE
 	by = "officer" if group_by == OFFICER else "rule"
-	officers = visible_employees()
+	officers = visible_employees(start=start, end=end)
 	alerts = load_alerts(filters, start, end, officers)
 	first_npl = load_first_npl(filters, start)
 	# recall of the people in view (the KPI's) unless the whole portfolio's alerts are in view by rule

@@ -140,7 +140,7 @@ def get_data(filters: dict) -> dict:
 	start, end = period(filters)
 	group_by = CHANNEL if filters.get("group_by") == CHANNEL else AGENT
 	by = "channel" if group_by == CHANNEL else "agent"
-	agents = visible_employees()
+	agents = visible_employees(start=start, end=end)
 	tickets = load_tickets(filters, start, end, agents)
 	feedback = load_feedback(filters, start, end, agents)
 	levels = service_level.ticket_levels(tickets, (start, end), by)
