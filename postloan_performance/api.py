@@ -3,9 +3,15 @@
 import frappe
 from frappe import _
 
-from postloan_performance.permissions import require_data_import, require_roles
+from postloan_performance.services.access import (
+	EXECUTIVE_ROLE,
+	MANAGER_ROLES,
+	OFFICER_ROLE,
+	require_data_import,
+	require_roles,
+)
 
-COMPUTE_ROLES = ("PL Performance Manager", "System Manager")
+COMPUTE_ROLES = tuple(sorted(MANAGER_ROLES))
 
 
 @frappe.whitelist(methods=["POST"])
@@ -119,7 +125,7 @@ def download_import_template(doctype: str, file_format: str = "xlsx", date_order
 
 
 # ---------------------------------------------------------------- review cycle steps
-CYCLE_ROLES = ("PL Performance Manager", "System Manager")
+CYCLE_ROLES = tuple(sorted(MANAGER_ROLES))
 
 
 def _cycle_for_step(cycle: str):
@@ -208,7 +214,7 @@ def latest_review_cycle(company: str | None = None) -> str | None:
 	"""The review cycle a report opens on: the latest (by period end) that has started (is not Draft) and
 	that the user may read, in `company` or else the user's default company when it has one; trial
 	cycles only for those who see trial results. None when there is none."""
-	from postloan_performance.permissions import sees_trial_results
+	from postloan_performance.services.access import sees_trial_results
 
 	if not frappe.has_permission("PL Review Cycle", "read"):
 		return None
@@ -237,7 +243,7 @@ def calibration_view(cycle: str) -> list[dict]:
 	"""Per layer and grade: target share, actual share and deviation."""
 	from postloan_performance.services.cycle import calibration_view as view
 
-	require_roles(*CYCLE_ROLES, "PL Executive")
+	require_roles(*CYCLE_ROLES, EXECUTIVE_ROLE)
 	frappe.get_doc("PL Review Cycle", cycle).check_permission("read")
 	return view(cycle)
 
@@ -354,20 +360,18 @@ def kpi_achievement_chart(chart_name: str | None = None, filters: str | dict | N
 
 
 # ---------------------------------------------------------------- post-loan operations
-POST_LOAN_ROLES = ("PL Post-Loan Officer", "System Manager")
-QUEUE_READER_ROLES = ("PL Post-Loan Officer", "PL Performance Manager", "System Manager")
+POST_LOAN_ROLES = (OFFICER_ROLE, "System Manager")
+QUEUE_READER_ROLES = (OFFICER_ROLE, *sorted(MANAGER_ROLES))
 
 
 def _require_post_loan_role() -> None:
-	"""Like ``frappe.only_for(POST_LOAN_ROLES)``, but also enforced in tests (only_for is not)."""
-	if frappe.session.user != "Administrator" and not set(frappe.get_roles()) & set(POST_LOAN_ROLES):
-		frappe.throw(_("Only post-loan officers may do this."), frappe.PermissionError)
+	require_roles(*POST_LOAN_ROLES, message=_("Only post-loan officers may do this."))
 
 
 def _queue_employee(employee: str | None) -> str:
 	"""The collector whose queue the session user may read: his own, any (post-loan officers and managers),
 	or a current member of a team he leads."""
-	from postloan_performance.permissions import employee_of, led_teams
+	from postloan_performance.services.access import employee_of, led_teams
 
 	own = employee_of()
 	if not employee or employee == own:
@@ -516,7 +520,7 @@ def train_propensity_model() -> dict:
 
 
 # ---------------------------------------------------------------- scheme effect evaluation
-SCHEME_EFFECT_ROLES = ("PL Performance Manager", "PL Executive", "System Manager")  # the report's roles
+SCHEME_EFFECT_ROLES = (*sorted(MANAGER_ROLES), EXECUTIVE_ROLE)  # the report's roles
 
 
 @frappe.whitelist(methods=["POST"])

@@ -9,14 +9,7 @@ from frappe import _
 
 from postloan_performance.engine.names import LAYERS
 from postloan_performance.engine.scoring import DEFAULT_FORCED_SHARES, DEFAULT_GRADE_BANDS
-
-PL_ROLES = (
-	"PL Performance Manager",
-	"PL Team Leader",
-	"PL Appraisee",
-	"PL Executive",
-	"PL Post-Loan Officer",
-)
+from postloan_performance.services.access import OFFICER_ROLE, PL_ROLES
 
 # kpi_code, kpi_name, layer, builtin_metric, unit, direction, subject, (threshold, target, stretch), weight
 DEFAULT_KPIS = (
@@ -203,7 +196,7 @@ def after_install():
 
 # Roles that pick employees in link fields (teams, appraisals, collection cases) without reading HR's
 # employee records: Frappe's "select" permission, nothing more.
-EMPLOYEE_PICKERS = ("PL Performance Manager", "PL Post-Loan Officer")
+EMPLOYEE_PICKERS = ("PL Performance Manager", OFFICER_ROLE)
 
 
 def allow_employee_selection():

@@ -21,90 +21,31 @@ paths apply the same rules:
 import frappe
 
 from postloan_performance.engine.names import PUBLISHED_STATES, SELF_REVIEW
-
-MANAGER_ROLES = {"System Manager", "PL Performance Manager"}
-EXECUTIVE_ROLE = "PL Executive"
-TEAM_LEADER_ROLE = "PL Team Leader"
-APPRAISEE_ROLE = "PL Appraisee"
-
-# The appraisee reads his own appraisal while he writes his self-assessment and once it is
-# published; a trial cycle's results are never published to him.
-# What the appraisee may do, by the state the appraisal is in (in the database): in Self Review,
-# write his self-assessment and send it on (any next state the workflow allows him); once
-# published, only acknowledge or appeal it. Saving a submitted document needs "submit" in Frappe.
-APPRAISEE_WRITES = {
-	SELF_REVIEW: {"ptypes": ("write",), "next": None},
-	"Published": {"ptypes": ("write", "submit"), "next": PUBLISHED_STATES},
-	# appealing needs an open PL Appeal (PL Appraisal.before_update_after_submit checks it)
-	"Acknowledged": {"ptypes": ("write", "submit"), "next": ("Appealed",)},
-}
-
-
-def _user(user: str | None) -> str:
-	return user or frappe.session.user
-
-
-def roles_of(user: str | None = None) -> set[str]:
-	return set(frappe.get_roles(_user(user)))
-
-
-def is_manager(user: str | None = None) -> bool:
-	user = _user(user)
-	return user == "Administrator" or bool(roles_of(user) & MANAGER_ROLES)
-
-
-def reads_all_results(user: str | None = None) -> bool:
-	user = _user(user)
-	return is_manager(user) or EXECUTIVE_ROLE in roles_of(user)
-
-
-def sees_trial_results(user: str | None = None) -> bool:
-	"""Whether the user reads results of trial cycles: all but a plain appraisee (a trial's results are
-	never published to him) do; a team leader sees his teams' trial appraisals."""
-	user = _user(user)
-	return reads_all_results(user) or bool(led_teams(user))
-
-
-def employee_of(user: str | None = None) -> str | None:
-	"""The Employee linked to a user (Employee.user_id)."""
-	return frappe.db.get_value("Employee", {"user_id": _user(user)}, "name")
-
-
-def led_teams(user: str | None = None) -> list[str]:
-	"""Teams whose team lead is the user's employee, with all their descendants (nested set)."""
-	user = _user(user)
-	if TEAM_LEADER_ROLE not in roles_of(user):
-		return []
-	employee = employee_of(user)
-	if not employee:
-		return []
-	team = frappe.qb.DocType("PL Team")
-	parent = frappe.qb.DocType("PL Team").as_("parent")
-	rows = (
-		frappe.qb.from_(team)
-		.join(parent)
-		.on((team.lft >= parent.lft) & (team.rgt <= parent.rgt))
-		.where(parent.team_lead == employee)
-		.select(team.name)
-		.distinct()
-	).run(pluck=True)
-	return sorted(rows)
-
-
-def _in_list(values) -> str:
-	return ", ".join(frappe.db.escape(v) for v in values)
+from postloan_performance.services.access import (
+	APPRAISEE_ROLE,
+	APPRAISEE_WRITES,
+	READ_PTYPES,
+	current_user,
+	has_pl_role,
+	in_list,
+	is_manager,
+	led_teams,
+	may_import_data,
+	reads_all_results,
+	roles_of,
+)
 
 
 # ---------------------------------------------------------------- PL Appraisal
 def appraisal_query(user: str | None = None, doctype: str | None = None) -> str:
-	user = _user(user)
+	user = current_user(user)
 	if reads_all_results(user):
 		return ""
 	conditions = []
 	teams = led_teams(user)
 	if teams:
 		conditions.append(
-			f"(`tabPL Appraisal`.`pl_team` in ({_in_list(teams)})"
+			f"(`tabPL Appraisal`.`pl_team` in ({in_list(teams)})"
 			f" and ifnull(`tabPL Appraisal`.`appraisee_user`, '') != {frappe.db.escape(user)})"
 		)
 	if APPRAISEE_ROLE in roles_of(user):
@@ -117,14 +58,14 @@ def appraisal_query(user: str | None = None, doctype: str | None = None) -> str:
 		conditions.append(
 			f"(`tabPL Appraisal`.`appraisee_user` = {frappe.db.escape(user)}"
 			f" and ({self_review}"
-			f" or (`tabPL Appraisal`.`status` in ({_in_list(PUBLISHED_STATES)})"
+			f" or (`tabPL Appraisal`.`status` in ({in_list(PUBLISHED_STATES)})"
 			" and `tabPL Appraisal`.`is_trial` = 0)))"
 		)
 	return "(" + " or ".join(conditions) + ")" if conditions else "1=0"
 
 
 def appraisal_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
-	user = _user(user)
+	user = current_user(user)
 	if reads_all_results(user):
 		return None  # role permissions decide (an executive has read only)
 	if doc.get("appraisee_user") != user and doc.get("pl_team") in led_teams(user):
@@ -147,14 +88,14 @@ def appraisal_has_permission(doc, ptype: str | None = None, user: str | None = N
 
 # ---------------------------------------------------------------- PL Feedback
 def feedback_query(user: str | None = None, doctype: str | None = None) -> str:
-	user = _user(user)
+	user = current_user(user)
 	if is_manager(user):
 		return ""
 	return f"(`tabPL Feedback`.`reviewer_user` = {frappe.db.escape(user)})"
 
 
 def feedback_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
-	user = _user(user)
+	user = current_user(user)
 	if is_manager(user):
 		return None
 	if ptype == "create":
@@ -164,18 +105,18 @@ def feedback_has_permission(doc, ptype: str | None = None, user: str | None = No
 
 # ---------------------------------------------------------------- PL Appeal
 def appeal_query(user: str | None = None, doctype: str | None = None) -> str:
-	user = _user(user)
+	user = current_user(user)
 	if reads_all_results(user):
 		return ""
 	conditions = [f"`tabPL Appeal`.`appraisee_user` = {frappe.db.escape(user)}"]
 	teams = led_teams(user)
 	if teams:
-		conditions.append(f"`tabPL Appeal`.`pl_team` in ({_in_list(teams)})")
+		conditions.append(f"`tabPL Appeal`.`pl_team` in ({in_list(teams)})")
 	return "(" + " or ".join(conditions) + ")"
 
 
 def appeal_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
-	user = _user(user)
+	user = current_user(user)
 	if reads_all_results(user):
 		return None
 	if doc.get("appraisee_user") == user:
@@ -190,14 +131,14 @@ def appeal_has_permission(doc, ptype: str | None = None, user: str | None = None
 # ---------------------------------------------------------------- PL Satisfaction Survey
 def survey_query(user: str | None = None, doctype: str | None = None) -> str:
 	"""Survey answers are anonymous: each respondent sees only his own; reports aggregate."""
-	user = _user(user)
+	user = current_user(user)
 	if user == "Administrator" or "System Manager" in roles_of(user):
 		return ""
 	return f"(`tabPL Satisfaction Survey`.`respondent_user` = {frappe.db.escape(user)})"
 
 
 def survey_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
-	user = _user(user)
+	user = current_user(user)
 	if user == "Administrator" or "System Manager" in roles_of(user):
 		return None
 	if ptype == "create":
@@ -206,24 +147,6 @@ def survey_has_permission(doc, ptype: str | None = None, user: str | None = None
 
 
 # ---------------------------------------------------------------- PL Data Import
-DATA_IMPORT_ROLES = ("PL Post-Loan Officer", "PL Performance Manager", "System Manager")
-READ_PTYPES = (None, "read", "report", "export", "print", "email", "select")
-
-
-def may_import_data(user: str | None = None) -> bool:
-	"""Whether the user may load post-loan data files (wizard, API, history)."""
-	user = _user(user)
-	return user == "Administrator" or bool(roles_of(user) & set(DATA_IMPORT_ROLES))
-
-
-def require_data_import(user: str | None = None) -> None:
-	if not may_import_data(user):
-		frappe.throw(
-			frappe._("Only post-loan officers and the scheme owner may load post-loan data."),
-			frappe.PermissionError,
-		)
-
-
 def data_import_query(user: str | None = None, doctype: str | None = None) -> str:
 	"""Row rule of PL Data Import lists: every import for those who may import, none for anybody else."""
 	return "" if may_import_data(user) else "1=0"
@@ -232,7 +155,7 @@ def data_import_query(user: str | None = None, doctype: str | None = None) -> st
 def data_import_has_permission(doc, ptype: str | None = None, user: str | None = None) -> bool | None:
 	"""Row rule of a PL Data Import: read by those who may import; changed by its owner or a System
 	Manager."""
-	user = _user(user)
+	user = current_user(user)
 	if not may_import_data(user):
 		return False
 	if ptype in READ_PTYPES or ptype == "create":
@@ -242,21 +165,5 @@ def data_import_has_permission(doc, ptype: str | None = None, user: str | None =
 	return False
 
 
-def require_roles(*roles: str) -> None:
-	"""Refuse the session user unless he has one of `roles`.
-
-	Unlike `frappe.only_for`, this also applies while `frappe.flags.in_test` is set, so the tests
-	exercise the same check as production.
-	"""
-	if frappe.session.user != "Administrator" and not roles_of() & set(roles):
-		frappe.throw(
-			frappe._("You need one of these roles: {0}").format(", ".join(frappe._(r) for r in roles)),
-			frappe.PermissionError,
-		)
-
-
 def has_app_permission() -> bool:
-	return bool(
-		roles_of()
-		& (MANAGER_ROLES | {EXECUTIVE_ROLE, TEAM_LEADER_ROLE, APPRAISEE_ROLE, "PL Post-Loan Officer"})
-	)
+	return has_pl_role()

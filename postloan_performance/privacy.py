@@ -170,7 +170,7 @@ def asks_for_results() -> bool:
 def results_hidden(appraisal: dict | None, user: str | None = None) -> bool:
 	"""Whether the results of `appraisal` (a dict with appraisee_user, status, is_trial) are hidden from
 	`user`: he is its appraisee, reads it only as such, and it is not a published formal appraisal."""
-	from postloan_performance.permissions import PUBLISHED_STATES, reads_all_results
+	from postloan_performance.services.access import PUBLISHED_STATES, reads_all_results
 
 	user = user or frappe.session.user
 	if not appraisal or appraisal.get("appraisee_user") != user or reads_all_results(user):

@@ -15,10 +15,10 @@ from frappe.model.naming import parse_naming_series
 from frappe.utils import flt, getdate, now_datetime
 
 from postloan_performance.engine import scoring
+from postloan_performance.services.access import team_members_on
 from postloan_performance.services.appraisal import kpi_lines_from_template
 from postloan_performance.services.bulk import bulk_update, insert_many, insert_versions
 from postloan_performance.services.locks import acquire, kill_point, locked_cycle_status, refuse
-from postloan_performance.services.teams import team_members_on
 
 APPRAISAL_SERIES = "PLA-.YYYY.-"
 CHUNK = 500

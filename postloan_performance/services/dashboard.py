@@ -20,7 +20,8 @@ from frappe.utils import add_days, flt, get_first_day, get_last_day, getdate, to
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
 from postloan_performance.engine.metrics import MIN_SURVEY_RESPONSES
 from postloan_performance.engine.names import PUBLISHED_STATES
-from postloan_performance.permissions import has_app_permission, reads_all_results
+from postloan_performance.services import access
+from postloan_performance.services.access import reads_all_results
 
 # Appraisal states that come after Manager Review (the cycle's progress card counts them as done).
 PAST_MANAGER_REVIEW = ("Calibration", "Approved", *PUBLISHED_STATES)
@@ -38,10 +39,7 @@ MIN_GROUP = MIN_SURVEY_RESPONSES
 
 def require_pl_role() -> None:
 	"""Only users with a post-loan performance role (or System Manager) may read the dashboard."""
-	if not has_app_permission():
-		frappe.throw(
-			_("Only users with a post-loan performance role can see these figures."), frappe.PermissionError
-		)
+	access.require_pl_role()
 
 
 def require_chart_roles(chart: str) -> None:

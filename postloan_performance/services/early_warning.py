@@ -32,13 +32,14 @@ from frappe.utils import escape_html, getdate, nowdate
 from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import frames, row_rules, warning_rules
 from postloan_performance.services import post_loan_ops as ops
+from postloan_performance.services.access import OFFICER_ROLE
 from postloan_performance.services.engine_messages import expression_limit_message
 
 RULE = "PL Warning Rule"
 ALERT = "PL Risk Alert"
 PENDING = "Pending"
 OUTCOMES = ("Confirmed", "False Alarm")
-OFFICER_ROLES = ("PL Post-Loan Officer", "System Manager")
+OFFICER_ROLES = (OFFICER_ROLE, "System Manager")
 
 
 def safe_eval(code: str, names: dict):
@@ -427,7 +428,7 @@ def close_alert(
 	# the row is locked until this transaction ends: a second officer closing the same alert waits, then
 	# finds it closed (or changed since he read it: ``modified``) and gets the "document modified" conflict
 	doc = frappe.get_doc(ALERT, alert, for_update=True)
-	from postloan_performance.permissions import employee_of
+	from postloan_performance.services.access import employee_of
 
 	user = frappe.session.user
 	own = doc.officer and doc.officer == employee_of(user)

@@ -29,6 +29,7 @@ from frappe.query_builder.functions import Count
 from frappe.utils import add_days, escape_html, flt, getdate, now_datetime, nowdate
 
 from postloan_performance.engine import EngineError, scoring
+from postloan_performance.services.access import team_members_on
 from postloan_performance.services.appraisal import (
 	RELATIONSHIP_WEIGHT_FIELDS,
 	group_weights,
@@ -43,7 +44,6 @@ from postloan_performance.services.cycle import (
 	reserve_names,
 )
 from postloan_performance.services.engine_messages import throw_engine_error
-from postloan_performance.services.teams import team_members_on
 
 MAX_PEERS = 3
 MAX_SUBORDINATES = 3
@@ -494,8 +494,8 @@ def feedback_summary(appraisal: str) -> dict:
 	that no single rater can be identified: the answer never holds reviewer names, the groups that rated,
 	nor any per-group value (a Manager group, for one, always has a single rater).
 	"""
-	from postloan_performance.permissions import is_manager
 	from postloan_performance.privacy import results_hidden
+	from postloan_performance.services.access import is_manager
 
 	doc = frappe.get_doc("PL Appraisal", appraisal)
 	doc.check_permission("read")

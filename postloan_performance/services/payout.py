@@ -33,10 +33,9 @@ from frappe.utils import add_days, cint, flt, get_datetime, get_last_day, getdat
 
 from postloan_performance.engine import frames
 from postloan_performance.engine import payout as engine
-from postloan_performance.permissions import PUBLISHED_STATES
+from postloan_performance.services.access import PUBLISHED_STATES, team_members_on
 from postloan_performance.services.bulk import bulk_update, insert_many
 from postloan_performance.services.cycle import reserve_names
-from postloan_performance.services.teams import team_members_on
 
 ADDITIONAL_SALARY_SERIES = "HR-ADS-.YY.-.MM.-"
 BACKGROUND_LINES = 300

@@ -17,12 +17,20 @@ and the report, which filters rows itself. The people without a salary structure
 
 import frappe
 
-from postloan_performance.permissions import READ_PTYPES, _in_list, _user, led_teams, roles_of
+from postloan_performance.services.access import (
+	EXECUTIVE_ROLE,
+	MANAGER_ROLES,
+	READ_PTYPES,
+	led_teams,
+	roles_of,
+)
+from postloan_performance.services.access import current_user as _user
+from postloan_performance.services.access import in_list as _in_list
 
-PAYOUT_ADMIN_ROLES = {"System Manager", "PL Performance Manager", "HR Manager"}
-PREPARE_ROLES = ("PL Performance Manager", "System Manager")
+PAYOUT_ADMIN_ROLES = {*MANAGER_ROLES, "HR Manager"}
+PREPARE_ROLES = tuple(sorted(MANAGER_ROLES))
 CONFIRM_ROLES = ("HR Manager", "System Manager")
-READ_RUN_ROLES = ("PL Executive",)
+READ_RUN_ROLES = (EXECUTIVE_ROLE,)
 
 
 def sees_all_payouts(user: str | None = None) -> bool:

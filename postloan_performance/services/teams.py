@@ -45,22 +45,3 @@ def find_membership_overlaps(team: str | None, layer: str, members) -> list[dict
 			if a.employee == b.employee and _overlap(a.from_date, a.to_date, b.from_date, b.to_date):
 				overlaps.append(b)
 	return overlaps
-
-
-def team_members_on(teams: list[str], start, end) -> list[dict]:
-	"""Members of `teams` whose membership overlaps [start, end], one row per membership."""
-	if not teams:
-		return []
-	member = frappe.qb.DocType("PL Team Member")
-	return (
-		frappe.qb.from_(member)
-		.select(member.parent.as_("team"), member.employee, member.from_date, member.to_date)
-		.where(
-			(member.parenttype == "PL Team")
-			& member.parent.isin(teams)
-			& (member.from_date <= end)
-			& (member.to_date.isnull() | (member.to_date >= start))
-		)
-		.orderby(member.parent)
-		.orderby(member.employee)
-	).run(as_dict=True)

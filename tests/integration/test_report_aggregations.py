@@ -335,7 +335,7 @@ def test_first_npl_dates_follow_every_classification_by_hand():
 def test_leaders_see_the_people_of_their_teams_by_membership_dates():
 	"""A team leader sees in the post-loan reports the people who were in his teams during the period, by
 	their membership dates: not somebody who left before it, nor somebody who joins after it."""
-	from postloan_performance.services.reports.common import visible_employees
+	from postloan_performance.services.access import visible_employees
 	from tests.integration.factories import make_user
 
 	make_company()

@@ -5,14 +5,14 @@ from __future__ import annotations
 import frappe
 from frappe import _
 
+from postloan_performance.services.access import require_roles
 from postloan_performance.services.demo.plan import DEMO_COMPANY
 
 
 def require_system_manager() -> None:
 	"""The demo creates and deletes users and a company: System Manager only (also in tests, unlike
 	frappe.only_for)."""
-	if frappe.session.user != "Administrator" and "System Manager" not in frappe.get_roles():
-		frappe.throw(_("Only a System Manager can create or remove the demo."), frappe.PermissionError)
+	require_roles("System Manager", message=_("Only a System Manager can create or remove the demo."))
 
 
 DEMO_CONFIG_KEY = "postloan_demo"

@@ -8,9 +8,9 @@ import frappe
 from frappe.utils import getdate, now_datetime
 
 from postloan_performance.services import cycle as cycle_service
+from postloan_performance.services.access import team_members_on
 from postloan_performance.services.demo.plan import DEMO_COMPANY, SURVEY_SERIES
 from postloan_performance.services.feedback import FEEDBACK_SERIES
-from postloan_performance.services.teams import team_members_on
 
 
 # ---------------------------------------------------------------- 360 feedback and survey

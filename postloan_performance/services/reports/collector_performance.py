@@ -36,6 +36,7 @@ from postloan_performance.engine.metrics import (
 	RIGHT_PARTY,
 	SUCCESS_STATUSES,
 )
+from postloan_performance.services.access import team_members_on, visible_employees
 from postloan_performance.services.metrics import Window
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
@@ -47,9 +48,7 @@ from postloan_performance.services.reports.common import (
 	period,
 	summary_item,
 	team_and_descendants,
-	visible_employees,
 )
-from postloan_performance.services.teams import team_members_on
 
 TOP_IN_CHART = 20
 VALUE_COLUMNS = (

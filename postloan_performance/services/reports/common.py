@@ -4,39 +4,7 @@ from __future__ import annotations
 
 import frappe
 from frappe import _
-from frappe.utils import getdate, nowdate
-
-from postloan_performance.permissions import led_teams, reads_all_results
-from postloan_performance.services.teams import team_members_on
-
-
-def visible_employees(user: str | None = None, start=None, end=None) -> set[str] | None:
-	"""Employees whose post-loan work a user may see in reports over [start, end] (default: today);
-	None means everyone.
-
-	The scheme owner, executives and post-loan officers see everyone; a team leader sees the people who
-	were members of the teams he leads (and their sub-teams) at some time in the period, by their
-	membership dates, so somebody who left before the period or joins after it is not in view; anybody
-	else sees only himself.
-	"""
-	user = user or frappe.session.user
-	if reads_all_results(user) or "PL Post-Loan Officer" in frappe.get_roles(user):
-		return None
-	start = getdate(start or nowdate())
-	end = getdate(end or start)
-	employees = {m.employee for m in team_members_on(led_teams(user), start, end)}
-	own = frappe.db.get_value("Employee", {"user_id": user}, "name")
-	if own:
-		employees.add(own)
-	return employees
-
-
-def visible_teams(user: str | None = None) -> set[str] | None:
-	"""Teams a user may see in team-level reports; None means all."""
-	user = user or frappe.session.user
-	if reads_all_results(user) or "PL Post-Loan Officer" in frappe.get_roles(user):
-		return None
-	return set(led_teams(user))
+from frappe.utils import getdate
 
 
 def percent(numerator: float, denominator: float) -> float | None:

@@ -22,6 +22,7 @@ from frappe.utils import add_days
 from postloan_performance.engine import frames, portfolio
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
 from postloan_performance.engine.metrics import RECALL_LOOKBACK_DAYS
+from postloan_performance.services.access import visible_employees
 from postloan_performance.services.metrics import _dates_as_datetime
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
@@ -32,7 +33,6 @@ from postloan_performance.services.reports.common import (
 	employee_names,
 	period,
 	summary_item,
-	visible_employees,
 )
 
 RULE, OFFICER = "Rule", "Officer"

@@ -11,7 +11,7 @@ import frappe
 from frappe import _
 from frappe.utils import flt
 
-from postloan_performance.permissions import led_teams
+from postloan_performance.services.access import led_teams
 from postloan_performance.services.payout_access import report_runs, sees_all_payouts
 from postloan_performance.services.reports.common import EMPLOYEE_DOCTYPE, employee_column
 

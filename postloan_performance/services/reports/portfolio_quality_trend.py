@@ -23,12 +23,12 @@ from frappe.utils import add_months, get_first_day, get_last_day, getdate, today
 
 from postloan_performance.engine import frames, portfolio
 from postloan_performance.services import portfolio_months
+from postloan_performance.services.access import visible_teams
 from postloan_performance.services.reports.common import (
 	chart_number,
 	clean,
 	summary_item,
 	team_and_descendants,
-	visible_teams,
 )
 
 SNAPSHOT = "`tabPL Loan Snapshot`"

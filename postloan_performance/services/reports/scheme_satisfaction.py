@@ -19,6 +19,7 @@ import frappe
 from frappe import _
 
 from postloan_performance.engine.metrics import MIN_SURVEY_RESPONSES
+from postloan_performance.services.access import visible_teams
 from postloan_performance.services.reports.common import (
 	bar_chart,
 	get_cycle,
@@ -26,7 +27,6 @@ from postloan_performance.services.reports.common import (
 	require,
 	summary_item,
 	team_and_descendants,
-	visible_teams,
 )
 
 QUESTIONS = ("fairness", "clarity", "motivation", "workload")

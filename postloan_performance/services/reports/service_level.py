@@ -23,6 +23,7 @@ from frappe import _
 from frappe.utils import add_days
 
 from postloan_performance.engine import frames, service_level
+from postloan_performance.services.access import visible_employees
 from postloan_performance.services.metrics import _dates_as_datetime
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
@@ -33,7 +34,6 @@ from postloan_performance.services.reports.common import (
 	employee_names,
 	period,
 	summary_item,
-	visible_employees,
 )
 
 AGENT, CHANNEL = "Agent", "Channel"

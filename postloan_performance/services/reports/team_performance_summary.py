@@ -18,6 +18,7 @@ from frappe import _
 from frappe.utils import cint, flt
 
 from postloan_performance.engine.names import LAYERS
+from postloan_performance.services.access import visible_teams
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
 	employee_column,
@@ -25,7 +26,6 @@ from postloan_performance.services.reports.common import (
 	line_chart,
 	percent,
 	summary_item,
-	visible_teams,
 )
 
 DEFAULT_CYCLES = 4

@@ -7,7 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import add_days, flt, get_datetime, getdate, now_datetime, today
 
 from postloan_performance.engine.names import PUBLISHED_STATES
-from postloan_performance.permissions import is_manager
+from postloan_performance.services.access import is_manager
 
 APPEALABLE_STATES = PUBLISHED_STATES
 DECIDED = ("Upheld", "Rejected")

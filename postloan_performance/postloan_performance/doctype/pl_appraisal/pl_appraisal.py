@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate, now_datetime
 
-from postloan_performance.permissions import is_manager, led_teams
+from postloan_performance.services.access import is_manager, led_teams
 from postloan_performance.services.appraisal import kpi_lines_from_template, score_appraisal
 
 # What people other than the scheme owner may change on an appraisal.

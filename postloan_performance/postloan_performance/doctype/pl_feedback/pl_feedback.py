@@ -6,7 +6,7 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import cint
 
-from postloan_performance.permissions import is_manager
+from postloan_performance.services.access import is_manager
 from postloan_performance.services.feedback import check_feedback_request
 
 # A rating of 0 marks a criterion as not rated yet (feedback requests are created with every criterion
