@@ -1418,10 +1418,15 @@ WHITELISTED_TESTS = {
 
 
 def whitelisted_methods() -> set[str]:
+	"""Every whitelisted function of the app under the dotted path callers use: a method of the ``api``
+	package is ``postloan_performance.api.<name>`` (the package re-exports its modules' methods)."""
 	found = set()
 	for path in APP_DIR.rglob("*.py"):
 		tree = ast.parse(path.read_text(encoding="utf-8"))
-		module = ".".join(path.relative_to(APP_DIR.parent).with_suffix("").parts)
+		parts = path.relative_to(APP_DIR.parent).with_suffix("").parts
+		module = (
+			"postloan_performance.api" if parts[:2] == ("postloan_performance", "api") else ".".join(parts)
+		)
 		for node in ast.walk(tree):
 			if isinstance(node, ast.FunctionDef) and any(
 				"whitelist" in ast.unparse(d) for d in node.decorator_list
@@ -1453,3 +1458,14 @@ def test_every_child_table_judges_a_single_row_by_its_parent(site):
 
 	plain = [child for child in PARENTS if not issubclass(get_controller(child), PLChildDocument)]
 	assert not plain, f"controllers not based on PLChildDocument: {plain}"
+
+
+def test_every_api_method_answers_at_its_public_path():
+	"""The desk, stored number cards and charts, and queued jobs call ``postloan_performance.api.<name>``:
+	each whitelisted method of the api package is reachable there, as the same whitelisted function."""
+	from postloan_performance import api
+
+	for method in sorted(m for m in whitelisted_methods() if m.startswith("postloan_performance.api.")):
+		function = frappe.get_attr(method)
+		assert function in frappe.whitelisted, method
+		assert function is getattr(api, method.rsplit(".", 1)[1])

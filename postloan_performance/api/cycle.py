@@ -1,0 +1,183 @@
+"""Review cycles: recomputing an appraisal, the cycle steps, calibration, grade overrides, 360 feedback."""
+
+import frappe
+from frappe import _
+
+from postloan_performance.services.access import (
+	EXECUTIVE_ROLE,
+	MANAGER_ROLES,
+	require_roles,
+)
+
+COMPUTE_ROLES = tuple(sorted(MANAGER_ROLES))
+
+
+@frappe.whitelist(methods=["POST"])
+def compute_appraisal(appraisal: str) -> dict:
+	"""Recompute one draft appraisal's KPI lines from post-loan data and score them."""
+	from postloan_performance.services.compute import compute_appraisals
+	from postloan_performance.services.evaluation import enqueue_refresh
+
+	require_roles(*COMPUTE_ROLES)
+	doc = frappe.get_doc("PL Appraisal", appraisal)
+	doc.check_permission("write")
+	if doc.docstatus != 0:
+		frappe.throw(_("Only draft appraisals can be recomputed."), title=_("Not Allowed"))
+	from postloan_performance.services.cycle import locked_cycle
+
+	locked_cycle(doc.review_cycle)  # not while a step of its cycle runs
+	result = compute_appraisals([appraisal])
+	enqueue_refresh(doc.review_cycle)  # the Scheme Effect Evaluation's stored metric values
+	return dict(result)
+
+
+# ---------------------------------------------------------------- review cycle steps
+CYCLE_ROLES = tuple(sorted(MANAGER_ROLES))
+
+
+def _cycle_for_step(cycle: str):
+	require_roles(*CYCLE_ROLES)
+	doc = frappe.get_doc("PL Review Cycle", cycle)
+	doc.check_permission("write")
+	return doc
+
+
+def _run_or_enqueue(step: str, cycle: str, method: str) -> dict:
+	"""Small cycles run now; large ones go to the long queue (one job per cycle and step)."""
+	from postloan_performance.services.cycle import BACKGROUND_THRESHOLD, scope_members
+	from postloan_performance.services.locks import is_running, refuse
+
+	size = len(scope_members(frappe.get_doc("PL Review Cycle", cycle)))
+	if size <= BACKGROUND_THRESHOLD or frappe.flags.in_test:
+		return frappe.get_attr(method)(cycle)  # takes the cycle's step lock (services/locks.py)
+	if is_running("cycle", cycle):
+		refuse("cycle", cycle)
+	job = frappe.enqueue(
+		method,
+		queue="long",
+		timeout=3600,
+		job_id=f"pl-{step}-{cycle}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		cycle_name=cycle,
+		publish_progress=True,
+	)
+	frappe.msgprint(
+		_("Running in the background for {0} employees; progress is shown here.").format(size), alert=True
+	)
+	return {"queued": True, "job_id": getattr(job, "id", None)}
+
+
+@frappe.whitelist(methods=["POST"])
+def cycle_step(cycle: str, step: str) -> dict:
+	"""Run one step of a review cycle: open, create_appraisals, start_self_review, start_scoring,
+	compute, start_calibration, approve_all, publish, close."""
+	from postloan_performance.services import cycle as service
+
+	_cycle_for_step(cycle)
+	if step == "create_appraisals":
+		return _run_or_enqueue(step, cycle, "postloan_performance.services.cycle.create_appraisals")
+	if step == "compute":
+		status = frappe.db.get_value("PL Review Cycle", cycle, "status")
+		if status not in ("Open", "Scoring"):
+			frappe.throw(
+				_("KPIs are computed while the cycle is Open or Scoring; it is {0}.").format(_(status)),
+				title=_("Wrong Step"),
+			)
+		return _run_or_enqueue(step, cycle, "postloan_performance.api.compute_cycle_job")
+	steps = {
+		"open": service.open_cycle,
+		"start_self_review": service.start_self_review,
+		"start_scoring": service.start_scoring,
+		"start_calibration": service.start_calibration,
+		"approve_all": service.approve_all,
+		"publish": service.publish_cycle,
+		"close": service.close_cycle,
+	}
+	if step not in steps:
+		frappe.throw(_("Unknown review cycle step {0}.").format(step))
+	return steps[step](cycle)
+
+
+def compute_cycle_job(cycle_name: str, publish_progress: bool = False) -> dict:
+	"""Background job: compute every draft appraisal of a cycle."""
+	from postloan_performance.services.compute import compute_appraisals
+	from postloan_performance.services.cycle import locked_cycle
+	from postloan_performance.services.evaluation import enqueue_refresh
+
+	status = locked_cycle(cycle_name).status  # one compute per cycle at a time; the status under the lock
+	if status not in ("Open", "Scoring"):
+		frappe.throw(
+			_("KPIs are computed while the cycle is Open or Scoring; it is {0}.").format(_(status)),
+			title=_("Wrong Step"),
+		)
+	result = dict(compute_appraisals(review_cycle=cycle_name, publish_progress=publish_progress))
+	enqueue_refresh(cycle_name)  # the Scheme Effect Evaluation's stored metric values
+	return result
+
+
+@frappe.whitelist()
+def latest_review_cycle(company: str | None = None) -> str | None:
+	"""The review cycle a report opens on: the latest (by period end) that has started (is not Draft) and
+	that the user may read, in `company` or else the user's default company when it has one; trial
+	cycles only for those who see trial results. None when there is none."""
+	from postloan_performance.services.access import sees_trial_results
+
+	if not frappe.has_permission("PL Review Cycle", "read"):
+		return None
+	filters = {"status": ("!=", "Draft")}
+	if not sees_trial_results():
+		filters["is_trial"] = 0
+	# the asked company, else the user's default one first and then any company
+	scopes = (
+		[company] if company else [c for c in (frappe.defaults.get_user_default("Company"),) if c] + [None]
+	)
+	for scope in scopes:
+		rows = frappe.get_list(
+			"PL Review Cycle",
+			filters={**filters, **({"company": scope} if scope else {})},
+			order_by="period_end desc, period_start desc, creation desc",
+			limit_page_length=1,
+			pluck="name",
+		)
+		if rows:
+			return rows[0]
+	return None
+
+
+@frappe.whitelist()
+def calibration_view(cycle: str) -> list[dict]:
+	"""Per layer and grade: target share, actual share and deviation."""
+	from postloan_performance.services.cycle import calibration_view as view
+
+	require_roles(*CYCLE_ROLES, EXECUTIVE_ROLE)
+	frappe.get_doc("PL Review Cycle", cycle).check_permission("read")
+	return view(cycle)
+
+
+@frappe.whitelist(methods=["POST"])
+def override_grade(appraisal: str, grade: str, reason: str) -> dict:
+	"""Calibrator's override of an appraisal's grade; the reason is required."""
+	from postloan_performance.services.cycle import override_grade as override
+
+	require_roles(*CYCLE_ROLES)
+	frappe.get_doc("PL Appraisal", appraisal).check_permission("write")
+	return override(appraisal, grade, reason)
+
+
+@frappe.whitelist(methods=["POST"])
+def request_feedback(cycle: str) -> dict:
+	"""Send the 360 feedback requests of an Open or Scoring review cycle (safe to run again)."""
+	from postloan_performance.services.feedback import request_feedback as request
+
+	require_roles(*COMPUTE_ROLES)
+	frappe.get_doc("PL Review Cycle", cycle).check_permission("write")
+	return request(cycle)
+
+
+@frappe.whitelist()
+def feedback_summary(appraisal: str) -> dict:
+	"""The aggregated 360 feedback of an appraisal: combined rating per criterion, never who rated."""
+	from postloan_performance.services.feedback import feedback_summary as summary
+
+	return summary(appraisal)

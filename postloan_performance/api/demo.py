@@ -1,0 +1,58 @@
+"""Making and removing the demo (System Manager, on sites that allow it)."""
+
+import frappe
+from frappe import _
+
+
+# ---------------------------------------------------------------- demo
+@frappe.whitelist(methods=["POST"])
+def make_demo(seed: int = 2026, n_loans: int = 3000, password: str | None = None) -> dict:
+	"""Create the demo (System Manager only, on a site that allows it) as a background job on the long
+	queue, with progress. The users' password is chosen here and handed to the job through a one-time
+	cache key, never as a job argument."""
+	from postloan_performance.services import demo
+
+	demo.require_system_manager()
+	demo.require_demo_allowed()
+	if len(password or "") < demo.MIN_PASSWORD_LENGTH:
+		frappe.throw(
+			_("Choose a password of at least {0} characters for the demo users.").format(
+				demo.MIN_PASSWORD_LENGTH
+			),
+			title=_("Password Required"),
+		)
+	if demo.demo_exists():
+		frappe.throw(_("The demo is already loaded; remove it first."), title=_("Demo Exists"))
+	if not 0 < n_loans <= demo.MAX_LOANS:
+		frappe.throw(_("The number of loans must be between 1 and {0}.").format(demo.MAX_LOANS))
+	job = frappe.enqueue(
+		"postloan_performance.services.demo.make_demo_job",
+		queue="long",
+		timeout=3600,
+		job_id=f"pl-demo-{frappe.local.site}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+		seed=seed,
+		n_loans=n_loans,
+		password_key=demo.stash_password(password),
+	)
+	frappe.msgprint(_("Creating the demo in the background; progress is shown here."), alert=True)
+	return {"queued": True, "job_id": getattr(job, "id", None)}
+
+
+@frappe.whitelist(methods=["POST"])
+def remove_demo() -> dict:
+	"""Remove the demo (System Manager only) as a background job on the long queue."""
+	from postloan_performance.services import demo
+
+	demo.require_system_manager()
+	job = frappe.enqueue(
+		"postloan_performance.services.demo.remove_demo_job",
+		queue="long",
+		timeout=3600,
+		job_id=f"pl-demo-{frappe.local.site}",
+		deduplicate=True,
+		enqueue_after_commit=True,
+	)
+	frappe.msgprint(_("Removing the demo in the background."), alert=True)
+	return {"queued": True, "job_id": getattr(job, "id", None)}
