@@ -3,7 +3,7 @@
 Steps of a PL Payout Run (api.payout_step):
 
 - prepare: refuses trial and unpublished cycles, open appeals and an appeal window that has not
-  passed; computes every person's amount set-wise (engine.payout) and stores the lines and totals.
+  passed; computes every person's amount set-wise (engine_payout.payout) and stores the lines and totals.
   Preparing again recomputes; nothing else changes when nothing else did.
 - confirm (HR Manager or System Manager): creates one draft Additional Salary per line with an
   amount, in bulk, linked to the appraisal (ref_doctype / ref_docname); lines that already have a
@@ -23,23 +23,26 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
 
 import pandas as pd
 
 import frappe
 from frappe import _
-from frappe.utils import add_days, cint, flt, get_datetime, get_last_day, getdate, now_datetime, today
+from frappe.utils import cint, flt, getdate, now_datetime
 
 from postloan_performance.engine import frames
-from postloan_performance.engine import payout as engine
+from postloan_performance.engine import payout as engine_payout
 from postloan_performance.services.access import PUBLISHED_STATES, team_members_on
 from postloan_performance.services.bulk import bulk_update, insert_many
 from postloan_performance.services.cycle import reserve_names
+from postloan_performance.services.payout_plan import (
+	check_cycle,
+	payroll_date_of,
+	rules_of,
+)
 
 ADDITIONAL_SALARY_SERIES = "HR-ADS-.YY.-.MM.-"
 BACKGROUND_LINES = 300
-OPEN_APPEAL_STATES = ("Open", "Under Review")
 LINE_FIELDS = [
 	"name",
 	"payout_run",
@@ -74,104 +77,6 @@ def hrms_installed() -> bool:
 	return "hrms" in frappe.get_installed_apps()
 
 
-# ---------------------------------------------------------------- plan
-def plan_for(company: str, layer: str | None, on_date) -> str | None:
-	"""The enabled plan in effect on `on_date`: the latest effective_from, a layer's own plan before
-	the company-wide one."""
-	common = [
-		["company", "=", company],
-		["disabled", "=", 0],
-		["effective_from", "<=", getdate(on_date)],
-	]
-	for layer_filter in ([["layer", "=", layer]] if layer else []) + [["layer", "is", "not set"]]:
-		names = frappe.get_all(
-			"PL Incentive Plan",
-			filters=[*common, layer_filter],
-			order_by="effective_from desc",
-			pluck="name",
-			limit=1,
-		)
-		if names:
-			return names[0]
-	return None
-
-
-def currency_precision(currency: str | None) -> int:
-	"""Decimals of the currency's number format (the system's when it has none)."""
-	from frappe.utils.data import get_number_format_info
-
-	number_format = (
-		(frappe.db.get_value("Currency", currency, "number_format") if currency else None)
-		or frappe.db.get_default("number_format")
-		or "#,###.##"
-	)
-	return cint(get_number_format_info(number_format)[2])
-
-
-def rules_of(plan) -> engine.PayoutRules:
-	coefficients = {row.grade: flt(row.coefficient) for row in plan.grade_coefficients}
-	return engine.PayoutRules(
-		pool_basis=plan.pool_basis,
-		pool_amount=flt(plan.pool_amount),
-		target_amount=flt(plan.target_amount),
-		team_split=plan.team_split,
-		floor=flt(plan.team_floor),
-		cap=flt(plan.team_cap),
-		coefficients=coefficients or dict(engine.DEFAULT_COEFFICIENTS),
-		precision=currency_precision(plan.currency),
-	)
-
-
-def payroll_date_of(plan, cycle) -> date:
-	end = getdate(cycle.period_end)
-	if plan.payroll_date_rule == "Fixed Date" and plan.payroll_date:
-		return getdate(plan.payroll_date)
-	if plan.payroll_date_rule == "Last Day of Period":
-		return end
-	return get_last_day(add_days(get_last_day(end), 1))
-
-
-# ---------------------------------------------------------------- refusals
-def check_cycle(cycle) -> None:
-	"""A payout is for a published formal cycle whose appeals are decided and whose window passed."""
-	if cycle.is_trial:
-		frappe.throw(
-			_("Review cycle {0} is a trial; trial results are never paid.").format(frappe.bold(cycle.name)),
-			title=_("Trial Cycle"),
-		)
-	if cycle.status not in ("Published", "Closed"):
-		frappe.throw(
-			_("Review cycle {0} is {1}; a payout needs a published cycle.").format(
-				frappe.bold(cycle.name), _(cycle.status)
-			),
-			title=_("Not Published"),
-		)
-	open_appeals = frappe.db.count(
-		"PL Appeal", {"review_cycle": cycle.name, "status": ("in", OPEN_APPEAL_STATES)}
-	)
-	if open_appeals:
-		frappe.throw(
-			_("{0} appeals of this cycle are still open; decide them before the payout.").format(
-				open_appeals
-			),
-			title=_("Open Appeals"),
-		)
-	last_published = frappe.db.sql(
-		"select max(published_on) from `tabPL Appraisal` where review_cycle = %s and docstatus = 1",
-		cycle.name,
-	)[0][0]
-	window = cint(cycle.appeal_window_days)
-	if last_published and window:
-		closes = add_days(getdate(get_datetime(last_published)), window)
-		if getdate(today()) <= getdate(closes):
-			frappe.throw(
-				_("The appeal window is open until {0}; the payout can be prepared after it.").format(
-					frappe.format(closes, "Date")
-				),
-				title=_("Appeal Window Open"),
-			)
-
-
 # ---------------------------------------------------------------- computing
 def _appraisals(cycle, plan) -> list[dict]:
 	filters = {
@@ -201,7 +106,7 @@ def _appraisals(cycle, plan) -> list[dict]:
 	)
 
 
-def compute(run) -> tuple[engine.PayoutResult, pd.DataFrame]:
+def compute(run) -> tuple[engine_payout.PayoutResult, pd.DataFrame]:
 	"""The run's payout from the cycle's published appraisals (three queries). Returns the engine's
 	result and the lines as they are stored (one row per appraisal)."""
 	plan = frappe.get_doc("PL Incentive Plan", run.plan)
@@ -234,7 +139,7 @@ def compute(run) -> tuple[engine.PayoutResult, pd.DataFrame]:
 		),
 		member_columns,
 	)
-	result = engine.compute_payout(
+	result = engine_payout.compute_payout(
 		people, memberships, getdate(cycle.period_start), getdate(cycle.period_end), rules_of(plan)
 	)
 	lines = result.lines.merge(
@@ -285,7 +190,7 @@ def _line_rows(run, lines: pd.DataFrame, currency: str) -> list[list]:
 	return [[row[f] for f in LINE_FIELDS] for row in rows]
 
 
-def _set_totals(run, result: engine.PayoutResult) -> None:
+def _set_totals(run, result: engine_payout.PayoutResult) -> None:
 	run.pool = result.pool
 	run.total_amount = round(float(result.lines["amount"].sum()), 6) if not result.lines.empty else 0.0
 	run.unallocated = result.unallocated

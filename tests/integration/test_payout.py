@@ -28,6 +28,7 @@ from frappe.utils import now_datetime
 
 from postloan_performance import api
 from postloan_performance.services import payout as service
+from postloan_performance.services import payout_plan
 from tests.integration.factories import (
 	COMPANY,
 	make_appraisal,
@@ -452,9 +453,9 @@ def test_plan_for_takes_the_latest_version_and_the_layer_first(pay):
 	newer = make_plan("_Test PL Pay Plan 2026", effective_from="2026-01-01", pool_amount=20000)
 	layer = make_plan("_Test PL Pay Plan Collection", effective_from="2025-06-01", layer="Collection")
 	make_plan("_Test PL Pay Plan Later", effective_from="2026-06-01")
-	assert service.plan_for(COMPANY, None, "2026-03-31") == newer
-	assert service.plan_for(COMPANY, "Collection", "2026-03-31") == layer
-	assert service.plan_for(COMPANY, "Risk Control", "2026-03-31") == newer
+	assert payout_plan.plan_for(COMPANY, None, "2026-03-31") == newer
+	assert payout_plan.plan_for(COMPANY, "Collection", "2026-03-31") == layer
+	assert payout_plan.plan_for(COMPANY, "Risk Control", "2026-03-31") == newer
 	with pytest.raises(frappe.ValidationError, match="already takes effect"):
 		make_plan("_Test PL Pay Plan Twin", effective_from="2026-01-01")
 

@@ -40,7 +40,7 @@ class PLIncentivePlan(Document):
 	# end: auto-generated types
 	"""How a review cycle's published grades become pay: the pool, its split over teams and members, and
 	the salary component and payroll date of the drafts. Versioned like KPI templates: the plan of a
-	cycle is the latest one in effect on the cycle's period end (services.payout.plan_for)."""
+	cycle is the latest one in effect on the cycle's period end (services.payout_plan.plan_for)."""
 
 	def validate(self):
 		if not self.currency and self.company:
