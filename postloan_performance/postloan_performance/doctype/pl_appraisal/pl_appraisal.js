@@ -97,3 +97,14 @@ function pl_override_grade(frm) {
 		dialog.show();
 	});
 }
+
+frappe.ui.form.on("PL Appraisal KPI", {
+	// A Manual line starts with No Data ticked (nothing typed yet): typing its value means there is data,
+	// or the value would be saved but left out of the score.
+	actual(frm, cdt, cdn) {
+		const row = locals[cdt][cdn];
+		if (row.method === "Manual" && row.no_data) {
+			frappe.model.set_value(cdt, cdn, "no_data", 0);
+		}
+	},
+});
