@@ -53,7 +53,14 @@ frappe.ui.form.on("PL Appraisal", {
 		const calibrator =
 			frappe.user.has_role("PL Performance Manager") || frappe.user.has_role("System Manager");
 		if (calibrator && frm.doc.status === "Calibration" && frm.doc.template) {
-			frm.add_custom_button(__("Override Grade"), () => pl_override_grade(frm));
+			// grades are calibrated once the cycle is in Calibration (the server refuses before): an
+			// appraisal reaches Calibration when its manager review is done, often while the cycle scores
+			frappe.db.get_value("PL Review Cycle", frm.doc.review_cycle, "status").then((r) => {
+				const cycle_status = r.message && r.message.status;
+				if (cycle_status === "Calibration" && frm.doc.status === "Calibration") {
+					frm.add_custom_button(__("Override Grade"), () => pl_override_grade(frm));
+				}
+			});
 		}
 		if (frm.doc.is_trial) {
 			frm.dashboard.set_headline_alert(
