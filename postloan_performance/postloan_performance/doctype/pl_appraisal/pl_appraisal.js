@@ -11,6 +11,15 @@ frappe.ui.form.on("PL Appraisal", {
 	},
 
 	before_workflow_action(frm) {
+		// An appeal needs its reason: Appeal opens a new PL Appeal of this appraisal, whose filing moves
+		// the appraisal to Appealed. The workflow action itself is not sent (the server would refuse it
+		// without an open appeal).
+		if (frm.selected_workflow_action === "Appeal") {
+			frappe.dom.unfreeze();
+			frm.selected_workflow_action = null;
+			pl_new_appeal(frm);
+			return new Promise(() => {});
+		}
 		// An appraisee reads his appraisal only in Self Review and once it is published: once he has
 		// submitted his self-assessment, refreshing the form would ask the server for what he may no
 		// longer read (403). Skip that refresh; after_workflow_action takes him to his list.
@@ -53,7 +62,14 @@ frappe.ui.form.on("PL Appraisal", {
 		const calibrator =
 			frappe.user.has_role("PL Performance Manager") || frappe.user.has_role("System Manager");
 		if (calibrator && frm.doc.status === "Calibration" && frm.doc.template) {
-			frm.add_custom_button(__("Override Grade"), () => pl_override_grade(frm));
+			// grades are calibrated once the cycle is in Calibration (the server refuses before): an
+			// appraisal reaches Calibration when its manager review is done, often while the cycle scores
+			frappe.db.get_value("PL Review Cycle", frm.doc.review_cycle, "status").then((r) => {
+				const cycle_status = r.message && r.message.status;
+				if (cycle_status === "Calibration" && frm.doc.status === "Calibration") {
+					frm.add_custom_button(__("Override Grade"), () => pl_override_grade(frm));
+				}
+			});
 		}
 		if (frm.doc.is_trial) {
 			frm.dashboard.set_headline_alert(
@@ -63,6 +79,27 @@ frappe.ui.form.on("PL Appraisal", {
 		}
 	},
 });
+
+// A new appeal of this appraisal, filled from it (the server sets the same values again on saving).
+// Not through route options: on load the desk would check each link the appraisal fetched, Employee
+// among them, which an appraisee may not read (a permission error before he has typed anything).
+function pl_new_appeal(frm) {
+	frappe.model.with_doctype("PL Appeal", () => {
+		const appeal = frappe.model.get_new_doc("PL Appeal");
+		Object.assign(appeal, {
+			appraisal: frm.doc.name,
+			employee: frm.doc.employee,
+			employee_name: frm.doc.employee_name,
+			appraisee_user: frm.doc.appraisee_user,
+			pl_team: frm.doc.pl_team,
+			review_cycle: frm.doc.review_cycle,
+			original_score: frm.doc.total_score,
+			// as Frappe's own copies do: the values are known, no link is checked again on load
+			__run_link_triggers: false,
+		});
+		frappe.set_route("Form", "PL Appeal", appeal.name);
+	});
+}
 
 // Calibration: the scheme owner sets the final grade by hand, with the reason (kept on the appraisal).
 function pl_override_grade(frm) {
@@ -97,3 +134,14 @@ function pl_override_grade(frm) {
 		dialog.show();
 	});
 }
+
+frappe.ui.form.on("PL Appraisal KPI", {
+	// A Manual line starts with No Data ticked (nothing typed yet): typing its value means there is data,
+	// or the value would be saved but left out of the score.
+	actual(frm, cdt, cdn) {
+		const row = locals[cdt][cdn];
+		if (row.method === "Manual" && row.no_data) {
+			frappe.model.set_value(cdt, cdn, "no_data", 0);
+		}
+	},
+});
