@@ -159,3 +159,59 @@ def test_kpi_template_targets_out_of_order_are_refused(desk, server, language, l
 	assert owner.js("() => cur_frm.is_new()")
 	fresh(frappe)
 	assert not frappe.db.exists("PL KPI Template", name)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_second_appraisal_for_the_same_employee_and_cycle_is_refused(desk, server, language, lang):
+	frappe = server
+	fresh(frappe)
+	existing = frappe.get_all(
+		"PL Appraisal",
+		{"docstatus": ("<", 2)},
+		["name", "employee", "review_cycle", "pl_team", "template"],
+		order_by="modified desc",
+		limit=1,
+	)
+	assert existing, "the demo has no appraisal"
+	first = existing[0]
+	before = frappe.db.count("PL Appraisal")
+	language(lang)
+
+	owner = desk("scheme_owner")
+	owner.watch.expect(r"HTTP 417: .*savedocs")  # the refused save is the point of the test
+	owner.open("pl-appraisal/new")
+	owner.page.wait_for_function("() => window.cur_frm && cur_frm.doctype === 'PL Appraisal'")
+	owner.settle()
+	for fieldname in ("review_cycle", "pl_team", "employee", "template"):
+		owner.js("([f, v]) => cur_frm.set_value(f, v)", [fieldname, first[fieldname]])
+		owner.settle()
+	values = owner.js(
+		"() => [cur_frm.doc.review_cycle, cur_frm.doc.pl_team, cur_frm.doc.employee, cur_frm.doc.template]"
+	)
+	assert values == [first.review_cycle, first.pl_team, first.employee, first.template]
+	# choosing the employee fetches nothing the scheme owner may not read (no "Cannot Fetch Values")
+	assert not owner.close_dialogs(), "a dialog opened while the new appraisal was filled in"
+	owner.page.keyboard.press("Control+s")
+	dialog = owner.page.locator(".modal.show .msgprint").first
+	dialog.wait_for()
+	text = dialog.inner_text()
+	t = _zh(frappe, lang)
+	expected = t("Employee {0} already has appraisal {1} in review cycle {2}.").format(
+		first.employee, first.name, first.review_cycle
+	)
+	assert text.strip() == expected
+	title = owner.page.locator(".modal.show .modal-title").first.inner_text()
+	assert title.strip() == t("Duplicate Appraisal")
+	if lang == "zh":
+		assert "already has" not in text
+	owner.close_dialogs()
+	assert owner.js("() => cur_frm.is_new()")
+	fresh(frappe)
+	assert frappe.db.count("PL Appraisal") == before
+	assert (
+		frappe.db.count(
+			"PL Appraisal",
+			{"employee": first.employee, "review_cycle": first.review_cycle, "docstatus": ("<", 2)},
+		)
+		== 1
+	)
