@@ -90,7 +90,7 @@ def apply_scores(header, lines, tpl, qualitative: float | None, enforce_policy: 
 				cap=cap,
 			)
 		except EngineError as e:
-			throw_engine_error(e, _("KPI line {0} ({1}): ").format(line.idx, line.kpi))
+			throw_engine_error(e, _("KPI line {0} ({1}):").format(line.idx, line.kpi) + " ")
 		line.score = score if score is not None else 0
 		line.achievement = scoring.achievement(actual, line.target, line.direction) or 0
 		line.weighted_score = flt(score) * flt(line.weight) / 100 if score is not None else 0

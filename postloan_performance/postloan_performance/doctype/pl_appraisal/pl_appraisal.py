@@ -130,7 +130,11 @@ class PLAppraisal(Document):
 			self.period_start = cycle.period_start
 			self.period_end = cycle.period_end
 		self.layer = frappe.db.get_value("PL Team", self.pl_team, "layer")
-		self.appraisee_user = frappe.db.get_value("Employee", self.employee, "user_id")
+		# set here, not fetched by the form: the scheme owner may select employees but not read them, and
+		# a fetch from Employee would stop his new appraisal with "You need Read permission"
+		employee = frappe.db.get_value("Employee", self.employee, ["employee_name", "user_id"], as_dict=True)
+		self.employee_name = employee.employee_name if employee else None
+		self.appraisee_user = employee.user_id if employee else None
 
 	def validate_not_own_review(self):
 		"""Nobody passes his own review: the appraisee (found through his Employee's user now, not the

@@ -143,7 +143,7 @@ class PLKPITemplate(Document):
 			)
 
 	def validate_item_targets(self, item, direction):
-		context = _("Row {0} ({1}): ").format(item.idx, item.kpi)
+		context = _("Row {0} ({1}):").format(item.idx, item.kpi) + " "
 		if item.scoring_method == "Banded":
 			try:
 				bands = parse_bands(item.bands)
