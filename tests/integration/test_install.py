@@ -98,3 +98,37 @@ def test_scheme_owner_and_officer_pick_employees_but_do_not_read_them(world, res
 		{row["value"] for row in response.json.get("message") or []} if response.status_code == 200 else set()
 	)
 	assert found <= {employee}, found
+
+
+def test_scheme_owner_saves_a_team_whose_names_come_from_employee(world, rest):
+	"""He may not read employees, so the form fetches nothing from them: the server copies the lead's and
+	members' names (and the lead's user) when the team is saved."""
+	from urllib.parse import quote
+
+	ada, bo = world.employees.ada, world.employees.bo
+	client = rest(world.users["manager"])
+	response = client.post(
+		"/api/resource/" + quote("PL Team"),
+		json={
+			"team_name": "_Test PL Names Team",
+			"layer": "Customer Service",
+			"company": frappe.db.get_value("Employee", ada, "company"),
+			"team_lead": ada,
+			"members": [
+				{"employee": ada, "from_date": "2030-01-01"},
+				{"employee": bo, "from_date": "2030-01-01"},
+			],
+		},
+	)
+	try:
+		assert response.status_code == 200, response.get_data(as_text=True)[:400]
+		team = frappe.get_doc("PL Team", "_Test PL Names Team")
+		expected = {e: frappe.db.get_value("Employee", e, ["employee_name", "user_id"]) for e in (ada, bo)}
+		assert (team.team_lead_name, team.team_lead_user) == tuple(expected[ada])
+		assert {m.employee: m.employee_name for m in team.members} == {e: v[0] for e, v in expected.items()}
+		assert expected[ada][0] and expected[ada][1]
+	finally:
+		frappe.set_user("Administrator")
+		if frappe.db.exists("PL Team", "_Test PL Names Team"):
+			frappe.delete_doc("PL Team", "_Test PL Names Team", force=True)
+		frappe.db.commit()

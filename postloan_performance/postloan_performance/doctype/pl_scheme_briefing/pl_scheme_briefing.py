@@ -6,6 +6,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import now_datetime
 
+from postloan_performance.services.access import employee_details
+
 
 class PLSchemeBriefing(Document):
 	# begin: auto-generated types
@@ -32,6 +34,10 @@ class PLSchemeBriefing(Document):
 
 	# end: auto-generated types
 	def validate(self):
+		people = employee_details(row.employee for row in self.attendees)
+		for row in self.attendees:
+			person = people.get(row.employee) or {}
+			row.employee_name, row.user_id = person.get("employee_name"), person.get("user_id")
 		seen = set()
 		for row in self.attendees:
 			if row.employee in seen:

@@ -6,6 +6,7 @@ from frappe import _
 from frappe.utils import getdate
 from frappe.utils.nestedset import NestedSet
 
+from postloan_performance.services.access import employee_details
 from postloan_performance.services.teams import find_membership_overlaps
 
 
@@ -40,10 +41,18 @@ class PLTeam(NestedSet):
 	nsm_parent_field = "parent_pl_team"
 
 	def validate(self):
+		self.set_people_names()
 		self.validate_parent()
 		self.validate_company_of_people()
 		self.validate_member_dates()
 		self.validate_overlaps()
+
+	def set_people_names(self):
+		people = employee_details([self.team_lead, *(m.employee for m in self.members)])
+		lead = people.get(self.team_lead) or {}
+		self.team_lead_name, self.team_lead_user = lead.get("employee_name"), lead.get("user_id")
+		for member in self.members:
+			member.employee_name = (people.get(member.employee) or {}).get("employee_name")
 
 	def validate_parent(self):
 		if self.parent_pl_team and self.parent_pl_team == self.name:
