@@ -29,24 +29,21 @@ def language(server, people):
 	frappe.clear_cache(user=user)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-def test_kpi_template_weights_not_adding_up_are_refused(desk, server, language, lang):
-	frappe = server
-	fresh(frappe)
+def _collection_items(frappe) -> list[dict]:
+	"""The weighted lines of the demo's Collection template, as a new template's rows."""
 	source = frappe.get_all("PL KPI Template", {"layer": "Collection", "disabled": 0}, pluck="name", limit=1)[
 		0
 	]
-	items = [
+	return [
 		{f: row.get(f) for f in ITEM_FIELDS}
 		for row in frappe.get_doc("PL KPI Template", source).items
 		if row.weight
 	]
-	assert len(items) >= 2, "the demo's Collection template has fewer than two KPIs"
-	items[0]["weight"] -= 10  # the weights now add up to 90
-	total = sum(i["weight"] for i in items)
-	name = f"{TEST_PREFIX}weights {lang}"
-	language(lang)
 
+
+def _save_new_template(desk, name: str, items: list[dict]):
+	"""The scheme owner fills a new Collection template with `items` and presses Ctrl+S; returns his desk
+	and the text of the dialog that refuses it."""
 	owner = desk("scheme_owner")
 	owner.watch.expect(r"HTTP 417: .*savedocs")  # the refused save is the point of the test
 	owner.open("pl-kpi-template/new")
@@ -65,7 +62,21 @@ def test_kpi_template_weights_not_adding_up_are_refused(desk, server, language, 
 	owner.page.keyboard.press("Control+s")
 	dialog = owner.page.locator(".modal.show .msgprint").first
 	dialog.wait_for()
-	text = dialog.inner_text()
+	return owner, dialog.inner_text()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_kpi_template_weights_not_adding_up_are_refused(desk, server, language, lang):
+	frappe = server
+	fresh(frappe)
+	items = _collection_items(frappe)
+	assert len(items) >= 2, "the demo's Collection template has fewer than two KPIs"
+	items[0]["weight"] -= 10  # the weights now add up to 90
+	total = sum(i["weight"] for i in items)
+	name = f"{TEST_PREFIX}weights {lang}"
+	language(lang)
+
+	owner, text = _save_new_template(desk, name, items)
 	translate = frappe.get_attr("frappe.translate.get_all_translations")
 	message = "KPI weights must add up to 100; they add up to {0}."
 	expected = (translate(lang).get(message, message) if lang != "en" else message).format(
@@ -98,14 +109,7 @@ def _number(value) -> str:
 def test_kpi_template_targets_out_of_order_are_refused(desk, server, language, lang):
 	frappe = server
 	fresh(frappe)
-	source = frappe.get_all("PL KPI Template", {"layer": "Collection", "disabled": 0}, pluck="name", limit=1)[
-		0
-	]
-	items = [
-		{f: row.get(f) for f in ITEM_FIELDS}
-		for row in frappe.get_doc("PL KPI Template", source).items
-		if row.weight
-	]
+	items = _collection_items(frappe)
 	line = next(
 		(
 			i
@@ -123,25 +127,7 @@ def test_kpi_template_targets_out_of_order_are_refused(desk, server, language, l
 	name = f"{TEST_PREFIX}targets {lang}"
 	language(lang)
 
-	owner = desk("scheme_owner")
-	owner.watch.expect(r"HTTP 417: .*savedocs")  # the refused save is the point of the test
-	owner.open("pl-kpi-template/new")
-	owner.page.wait_for_function("() => window.cur_frm && cur_frm.doctype === 'PL KPI Template'")
-	owner.settle()
-	owner.fill("template_name", name)
-	owner.js(
-		"""(items) => {
-			cur_frm.set_value('layer', 'Collection');
-			for (const item of items) cur_frm.add_child('items', item);
-			cur_frm.refresh_field('items');
-		}""",
-		items,
-	)
-	owner.settle()
-	owner.page.keyboard.press("Control+s")
-	dialog = owner.page.locator(".modal.show .msgprint").first
-	dialog.wait_for()
-	text = dialog.inner_text()
+	owner, text = _save_new_template(desk, name, items)
 	t = _zh(frappe, lang)
 	expected = (
 		t("Row {0} ({1}):").format(idx, line["kpi"])
