@@ -56,13 +56,13 @@ def postloan_import(
 	"""
 	import frappe
 
+	from postloan_performance.services.import_messages import (
+		rejected_csv as rejected_rows_csv,
+	)
 	from postloan_performance.services.postloan_data import (
 		PostLoanImportError,
 		format_errors,
 		import_file,
-	)
-	from postloan_performance.services.postloan_data import (
-		rejected_csv as rejected_rows_csv,
 	)
 
 	site = get_site(context)

@@ -26,7 +26,7 @@ def import_post_loan_data(
 	Month-Day-Year (blank: PL Post-Loan Settings); ``sheet``: the workbook's sheet (blank: the first).
 	The desk's wizard for the same is a PL Data Import.
 	"""
-	from postloan_performance.services import postloan_data
+	from postloan_performance.services import import_files, postloan_data
 
 	if doctype not in postloan_data.POST_LOAN_DOCTYPES:
 		frappe.throw(
@@ -36,7 +36,7 @@ def import_post_loan_data(
 			)
 		)
 	require_data_import()
-	path = postloan_data.readable_file_path(file_url)
+	path = import_files.readable_file_path(file_url)
 	large = postloan_data.LARGE_FILE_ROWS
 	if postloan_data.count_data_rows(path, sheet, stop_after=large) > large:
 		return postloan_data.enqueue_import(

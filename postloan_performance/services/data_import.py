@@ -25,7 +25,7 @@ from frappe import _
 from frappe.utils import escape_html, now_datetime
 
 from postloan_performance.engine import row_rules
-from postloan_performance.services import postloan_data
+from postloan_performance.services import import_files, import_messages, postloan_data
 from postloan_performance.services.locks import acquire, is_running, refuse
 
 DOCTYPE = "PL Data Import"
@@ -58,7 +58,7 @@ def start(doc) -> dict:
 def _run_or_enqueue(doc, step: str) -> dict:
 	if not doc.import_file:
 		frappe.throw(_("Attach the file to load first."), title=_("No File"))
-	path = postloan_data.readable_file_path(doc.import_file)
+	path = import_files.readable_file_path(doc.import_file)
 	rows = postloan_data.count_data_rows(path, doc.sheet or None)
 	if rows <= BACKGROUND_ROWS:
 		return run(doc.name, step)
@@ -107,7 +107,7 @@ def run(data_import: str, step: str) -> dict:
 
 	frappe.db.savepoint(SAVEPOINT)
 	try:
-		path = postloan_data.readable_file_path(doc.import_file)
+		path = import_files.readable_file_path(doc.import_file)
 		checked = postloan_data.check_file(
 			doc.import_type, path, date_order=doc.date_order or None, sheet=doc.sheet or None
 		)
@@ -200,7 +200,7 @@ def _save_rejected(doc, checked) -> str:
 			"attached_to_name": doc.name,
 			"attached_to_field": "rejected_file",
 			"is_private": 1,
-			"content": postloan_data.rejected_csv(checked),
+			"content": import_messages.rejected_csv(checked),
 		}
 	)
 	file_doc.insert(ignore_permissions=True)
@@ -288,9 +288,9 @@ def status(doc) -> dict:
 
 
 def sheets(doc) -> list[str]:
-	if not doc.import_file or Path(doc.import_file).suffix.lower() not in postloan_data.EXCEL_SUFFIXES:
+	if not doc.import_file or Path(doc.import_file).suffix.lower() not in import_files.EXCEL_SUFFIXES:
 		return []
-	return postloan_data.sheet_names(postloan_data.readable_file_path(doc.import_file))
+	return import_files.sheet_names(import_files.readable_file_path(doc.import_file))
 
 
 # --- templates ---------------------------------------------------------------------------------------
@@ -308,7 +308,7 @@ def template(doctype: str, file_format: str = "xlsx", date_order: str | None = N
 	if file_format not in ("csv", "xlsx"):
 		frappe.throw(_("Templates are CSV or XLSX files, not {0}.").format(escape_html(file_format)))
 	order = postloan_data.date_order_of(date_order)
-	headers = postloan_data.bilingual_headers(doctype)
+	headers = import_files.bilingual_headers(doctype)
 	company = frappe.defaults.get_user_default("Company") or frappe.db.get_single_value(
 		"Global Defaults", "default_company"
 	)

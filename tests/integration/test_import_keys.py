@@ -13,7 +13,7 @@ import pytest
 
 import frappe
 
-from postloan_performance.services import postloan_data
+from postloan_performance.services import import_files, import_messages
 from postloan_performance.services.postloan_data import PostLoanImportError, import_file
 from tests.integration.test_import import P, loan_rows, no_commit, write  # noqa: F401
 
@@ -264,7 +264,7 @@ def test_a_workbook_sheet_is_picked(keyed, tmp_path):
 	with pd.ExcelWriter(path) as writer:
 		pd.DataFrame({"note": ["read me first"]}).to_excel(writer, sheet_name="About", index=False)
 		snapshot_frame().to_excel(writer, sheet_name="Snapshots", index=False)
-	assert postloan_data.sheet_names(str(path)) == ["About", "Snapshots"]
+	assert import_files.sheet_names(str(path)) == ["About", "Snapshots"]
 	with pytest.raises(PostLoanImportError):  # the first sheet is not a snapshot file
 		import_file("PL Loan Snapshot", str(path))
 	with pytest.raises(frappe.ValidationError, match="has no sheet Nope; its sheets are: About, Snapshots"):
@@ -305,7 +305,7 @@ def test_rejected_rows_csv_has_every_problem_with_the_row_as_read(keyed, tmp_pat
 	error = caught.value
 	headline = str(error).split("<br>")[0]
 	assert "1 problem(s) in the header and 3 problem(s) in 2 of 300 row(s)" in headline
-	csv_text = postloan_data.rejected_csv(error.checked).decode("utf-8-sig")
+	csv_text = import_messages.rejected_csv(error.checked).decode("utf-8-sig")
 	frame = pd.read_csv(io.StringIO(csv_text), dtype=str, keep_default_na=False)
 	assert frame.columns.tolist() == ["Row", "loan", "as_of_date", "outstanding", "colour", "Problems"]
 	assert frame["Row"].tolist() == ["1", "7", "252"]

@@ -397,7 +397,8 @@ def test_imported_markup_and_formulas_are_stored_inert(world, tmp_path):
 
 
 def test_rejected_rows_export_neutralises_formulas(world, tmp_path):
-	from postloan_performance.services.postloan_data import check_file, rejected_csv
+	from postloan_performance.services.import_messages import rejected_csv
+	from postloan_performance.services.postloan_data import check_file
 
 	rows = [_loan(world, "_TPLY-1", "Fine", principal="=1+1")]  # a formula in a number column
 	checked = check_file("PL Loan", _write_csv(tmp_path / "bad.csv", rows))
