@@ -8,6 +8,7 @@ from postloan_performance.services.access import (
 	MANAGER_ROLES,
 	require_roles,
 )
+from postloan_performance.services.cycle_steps import compute_cycle_job  # noqa: F401 (a queued job's path)
 
 COMPUTE_ROLES = tuple(sorted(MANAGER_ROLES))
 
@@ -42,78 +43,15 @@ def _cycle_for_step(cycle: str):
 	return doc
 
 
-def _run_or_enqueue(step: str, cycle: str, method: str) -> dict:
-	"""Small cycles run now; large ones go to the long queue (one job per cycle and step)."""
-	from postloan_performance.services.cycle import BACKGROUND_THRESHOLD, scope_members
-	from postloan_performance.services.locks import is_running, refuse
-
-	size = len(scope_members(frappe.get_doc("PL Review Cycle", cycle)))
-	if size <= BACKGROUND_THRESHOLD or frappe.flags.in_test:
-		return frappe.get_attr(method)(cycle)  # takes the cycle's step lock (services/locks.py)
-	if is_running("cycle", cycle):
-		refuse("cycle", cycle)
-	job = frappe.enqueue(
-		method,
-		queue="long",
-		timeout=3600,
-		job_id=f"pl-{step}-{cycle}",
-		deduplicate=True,
-		enqueue_after_commit=True,
-		cycle_name=cycle,
-		publish_progress=True,
-	)
-	frappe.msgprint(
-		_("Running in the background for {0} employees; progress is shown here.").format(size), alert=True
-	)
-	return {"queued": True, "job_id": getattr(job, "id", None)}
-
-
 @frappe.whitelist(methods=["POST"])
 def cycle_step(cycle: str, step: str) -> dict:
 	"""Run one step of a review cycle: open, create_appraisals, start_self_review, start_scoring,
-	compute, start_calibration, approve_all, publish, close."""
-	from postloan_performance.services import cycle as service
+	compute, start_calibration, approve_all, publish, close. The desk calls the PL Review Cycle's own
+	methods; this path stays for older callers."""
+	from postloan_performance.services.cycle_steps import run_step
 
 	_cycle_for_step(cycle)
-	if step == "create_appraisals":
-		return _run_or_enqueue(step, cycle, "postloan_performance.services.cycle.create_appraisals")
-	if step == "compute":
-		status = frappe.db.get_value("PL Review Cycle", cycle, "status")
-		if status not in ("Open", "Scoring"):
-			frappe.throw(
-				_("KPIs are computed while the cycle is Open or Scoring; it is {0}.").format(_(status)),
-				title=_("Wrong Step"),
-			)
-		return _run_or_enqueue(step, cycle, "postloan_performance.api.compute_cycle_job")
-	steps = {
-		"open": service.open_cycle,
-		"start_self_review": service.start_self_review,
-		"start_scoring": service.start_scoring,
-		"start_calibration": service.start_calibration,
-		"approve_all": service.approve_all,
-		"publish": service.publish_cycle,
-		"close": service.close_cycle,
-	}
-	if step not in steps:
-		frappe.throw(_("Unknown review cycle step {0}.").format(step))
-	return steps[step](cycle)
-
-
-def compute_cycle_job(cycle_name: str, publish_progress: bool = False) -> dict:
-	"""Background job: compute every draft appraisal of a cycle."""
-	from postloan_performance.services.compute import compute_appraisals
-	from postloan_performance.services.cycle import locked_cycle
-	from postloan_performance.services.evaluation import enqueue_refresh
-
-	status = locked_cycle(cycle_name).status  # one compute per cycle at a time; the status under the lock
-	if status not in ("Open", "Scoring"):
-		frappe.throw(
-			_("KPIs are computed while the cycle is Open or Scoring; it is {0}.").format(_(status)),
-			title=_("Wrong Step"),
-		)
-	result = dict(compute_appraisals(review_cycle=cycle_name, publish_progress=publish_progress))
-	enqueue_refresh(cycle_name)  # the Scheme Effect Evaluation's stored metric values
-	return result
+	return run_step(cycle, step)
 
 
 @frappe.whitelist()

@@ -238,6 +238,10 @@ def _json(response):
 
 
 def _method(client, method: str, **data):
+	if method in DOC_METHODS:  # a whitelisted document method: through run_doc_method
+		doctype, function = DOC_METHODS[method]
+		data = {"dt": doctype, "dn": data.pop("dn"), "method": function, **data}
+		method = "frappe.handler.run_doc_method"
 	payload = {
 		k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in data.items() if v is not None
 	}
@@ -1234,6 +1238,21 @@ METHOD_CALLERS = {
 	"postloan_performance.privacy.get_group_by_count": (ANY_PL_ROLE, None),
 	"postloan_performance.privacy.reportview_get": (ANY_PL_ROLE, None),
 }
+# whitelisted document methods (called through run_doc_method): method -> (DocType, its name)
+CYCLE_CONTROLLER = "postloan_performance.postloan_performance.doctype.pl_review_cycle.pl_review_cycle"
+CYCLE_STEPS = (
+	"open_cycle",
+	"create_appraisals",
+	"start_self_review",
+	"compute_kpis",
+	"start_scoring",
+	"start_calibration",
+	"approve_all",
+	"publish_cycle",
+	"close_cycle",
+)
+DOC_METHODS = {f"{CYCLE_CONTROLLER}.PLReviewCycle.{m}": ("PL Review Cycle", m) for m in CYCLE_STEPS}
+METHOD_CALLERS.update({m: (MANAGER, lambda w: {"dn": w.trial}) for m in DOC_METHODS})
 # Methods open to every PL role that answer about one row: called with each row of that DocType (one
 # sample) the user may not read, they answer 403 too.
 METHOD_ROWS = {
@@ -1414,6 +1433,7 @@ WHITELISTED_TESTS = {
 	"postloan_performance.privacy.get_count": "test_privacy_matrix.py",
 	"postloan_performance.privacy.get_group_by_count": "test_privacy_matrix.py",
 	"postloan_performance.privacy.reportview_get": "test_privacy_matrix.py",
+	**{m: "test_cycle_doc_methods.py" for m in DOC_METHODS},
 }
 
 
@@ -1427,11 +1447,13 @@ def whitelisted_methods() -> set[str]:
 		module = (
 			"postloan_performance.api" if parts[:2] == ("postloan_performance", "api") else ".".join(parts)
 		)
-		for node in ast.walk(tree):
-			if isinstance(node, ast.FunctionDef) and any(
-				"whitelist" in ast.unparse(d) for d in node.decorator_list
-			):
-				found.add(f"{module}.{node.name}")
+		# module functions, and a controller's document methods as ``<module>.<Class>.<method>``
+		functions = [(module, n) for n in tree.body if isinstance(n, ast.FunctionDef)]
+		for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+			functions += [(f"{module}.{cls.name}", n) for n in cls.body if isinstance(n, ast.FunctionDef)]
+		for prefix, node in functions:
+			if any("whitelist" in ast.unparse(d) for d in node.decorator_list):
+				found.add(f"{prefix}.{node.name}")
 	return found
 
 

@@ -26,14 +26,15 @@ frappe.ui.form.on("PL Review Cycle", {
 			frappe.user.has_role("PL Performance Manager") || frappe.user.has_role("System Manager");
 		if (!manager) return;
 
+		// each step is a method of the PL Review Cycle document
 		const step = (label, name, group, confirm_text) => {
 			frm.add_custom_button(
 				label,
 				() => {
 					const run = () =>
-						frappe.call({
-							method: "postloan_performance.api.cycle_step",
-							args: { cycle: frm.doc.name, step: name },
+						frm.call({
+							method: name,
+							doc: frm.doc,
 							freeze: true,
 							freeze_message: label,
 							callback: (r) => {
@@ -48,15 +49,15 @@ frappe.ui.form.on("PL Review Cycle", {
 		};
 		const steps = __("Steps");
 		const status = frm.doc.status;
-		if (status === "Draft") step(__("Open Cycle"), "open", steps);
+		if (status === "Draft") step(__("Open Cycle"), "open_cycle", steps);
 		if (status === "Open") {
 			step(__("Create Appraisals"), "create_appraisals", steps);
 			step(__("Start Self Review"), "start_self_review", steps);
-			step(__("Compute"), "compute", steps);
+			step(__("Compute"), "compute_kpis", steps);
 			step(__("Start Scoring"), "start_scoring", steps);
 		}
 		if (status === "Scoring") {
-			step(__("Compute"), "compute", steps);
+			step(__("Compute"), "compute_kpis", steps);
 			step(__("Start Calibration"), "start_calibration", steps);
 		}
 		if (["Open", "Scoring"].includes(status)) {
@@ -85,7 +86,7 @@ frappe.ui.form.on("PL Review Cycle", {
 			step(__("Approve All"), "approve_all", steps);
 			step(
 				__("Publish"),
-				"publish",
+				"publish_cycle",
 				steps,
 				frm.doc.is_trial
 					? __("A trial cycle publishes nothing to employees. Close the trial?")
@@ -93,7 +94,7 @@ frappe.ui.form.on("PL Review Cycle", {
 			);
 			frm.add_custom_button(__("Calibration View"), () => show_calibration(frm));
 		}
-		if (status === "Published") step(__("Close Cycle"), "close", steps);
+		if (status === "Published") step(__("Close Cycle"), "close_cycle", steps);
 		frm.add_custom_button(__("Appraisals"), () =>
 			frappe.set_route("List", "PL Appraisal", { review_cycle: frm.doc.name })
 		);

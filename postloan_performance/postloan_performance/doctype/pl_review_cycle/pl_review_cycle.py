@@ -134,3 +134,49 @@ class PLReviewCycle(Document):
 
 	def template_for_layer(self, layer: str) -> str | None:
 		return next((row.template for row in self.templates if row.layer == layer), None)
+
+	# ------------------------------------------------------------ the cycle's steps (desk buttons)
+	def _run_step(self, step: str) -> dict:
+		"""A step for the performance managers with write permission on this cycle."""
+		from postloan_performance.services.access import MANAGER_ROLES, require_roles
+		from postloan_performance.services.cycle_steps import run_step
+
+		require_roles(*sorted(MANAGER_ROLES))
+		self.check_permission("write")
+		return run_step(self.name, step)
+
+	@frappe.whitelist(methods=["POST"])
+	def open_cycle(self) -> dict:
+		return self._run_step("open")
+
+	@frappe.whitelist(methods=["POST"])
+	def create_appraisals(self) -> dict:
+		return self._run_step("create_appraisals")
+
+	@frappe.whitelist(methods=["POST"])
+	def start_self_review(self) -> dict:
+		return self._run_step("start_self_review")
+
+	@frappe.whitelist(methods=["POST"])
+	def compute_kpis(self) -> dict:
+		return self._run_step("compute")
+
+	@frappe.whitelist(methods=["POST"])
+	def start_scoring(self) -> dict:
+		return self._run_step("start_scoring")
+
+	@frappe.whitelist(methods=["POST"])
+	def start_calibration(self) -> dict:
+		return self._run_step("start_calibration")
+
+	@frappe.whitelist(methods=["POST"])
+	def approve_all(self) -> dict:
+		return self._run_step("approve_all")
+
+	@frappe.whitelist(methods=["POST"])
+	def publish_cycle(self) -> dict:
+		return self._run_step("publish")
+
+	@frappe.whitelist(methods=["POST"])
+	def close_cycle(self) -> dict:
+		return self._run_step("close")
