@@ -20,6 +20,9 @@ add_to_apps_screen = [
 	}
 ]
 
+# the filters the app's script reports share (a plain file served from public/: no build step needed)
+app_include_js = ["/assets/postloan_performance/js/report_filters.js"]
+
 # Installation
 # ------------
 before_install = "postloan_performance.install.before_install"

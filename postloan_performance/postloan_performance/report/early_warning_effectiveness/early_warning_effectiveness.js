@@ -3,27 +3,8 @@
 
 frappe.query_reports["Early Warning Effectiveness"] = {
 	filters: [
-		{
-			fieldname: "company",
-			label: __("Company"),
-			fieldtype: "Link",
-			options: "Company",
-			default: frappe.defaults.get_user_default("Company"),
-		},
-		{
-			fieldname: "from_date",
-			label: __("From Date"),
-			fieldtype: "Date",
-			default: frappe.datetime.add_months(frappe.datetime.month_start(), -3),
-			reqd: 1,
-		},
-		{
-			fieldname: "to_date",
-			label: __("To Date"),
-			fieldtype: "Date",
-			default: frappe.datetime.add_days(frappe.datetime.month_start(), -1),
-			reqd: 1,
-		},
+		postloan_performance.report.company(),
+		...postloan_performance.report.closed_months(3),
 		{ fieldname: "rule", label: __("Rule"), fieldtype: "Data" },
 		{ fieldname: "officer", label: __("Officer"), fieldtype: "Link", options: "Employee" },
 		{

@@ -3,13 +3,7 @@
 
 frappe.query_reports["Portfolio Quality Trend"] = {
 	filters: [
-		{
-			fieldname: "company",
-			label: __("Company"),
-			fieldtype: "Link",
-			options: "Company",
-			default: frappe.defaults.get_user_default("Company"),
-		},
+		postloan_performance.report.company(),
 		{
 			fieldname: "from_date",
 			label: __("From Date"),

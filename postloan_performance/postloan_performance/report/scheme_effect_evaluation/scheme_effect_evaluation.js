@@ -3,13 +3,7 @@
 
 frappe.query_reports["Scheme Effect Evaluation"] = {
 	filters: [
-		{
-			fieldname: "review_cycle",
-			label: __("Review Cycle"),
-			fieldtype: "Link",
-			options: "PL Review Cycle",
-			reqd: 1,
-		},
+		postloan_performance.report.review_cycle(),
 		{
 			fieldname: "compare_cycle",
 			label: __("Compare with Cycle"),
@@ -19,7 +13,7 @@ frappe.query_reports["Scheme Effect Evaluation"] = {
 		},
 	],
 	onload(report) {
-		const ready = pl_set_latest_review_cycle(report);
+		const ready = postloan_performance.report.set_latest_review_cycle(report);
 		// the metric values are stored per cycle; recompute them in the background on demand
 		report.page.add_inner_button(__("Recompute Metric Values"), () => {
 			const cycle = report.get_filter_value("review_cycle");
@@ -44,12 +38,3 @@ frappe.query_reports["Scheme Effect Evaluation"] = {
 		return formatted;
 	},
 };
-
-// A required Review Cycle filter opens on the latest cycle the user may see (unless the route set one).
-function pl_set_latest_review_cycle(report) {
-	if (report.get_filter_value("review_cycle")) return;
-	return frappe.xcall("postloan_performance.api.latest_review_cycle").then((cycle) => {
-		// set_input shows the value without a change event: the report then runs once, with it
-		if (cycle) report.get_filter("review_cycle").set_input(cycle);
-	});
-}

@@ -3,13 +3,7 @@
 
 frappe.query_reports["Team Performance Summary"] = {
 	filters: [
-		{
-			fieldname: "company",
-			label: __("Company"),
-			fieldtype: "Link",
-			options: "Company",
-			default: frappe.defaults.get_user_default("Company"),
-		},
+		postloan_performance.report.company(),
 		{
 			fieldname: "review_cycle",
 			label: __("Review Cycle"),
@@ -21,12 +15,7 @@ frappe.query_reports["Team Performance Summary"] = {
 				return { filters: company ? { company } : {} };
 			},
 		},
-		{
-			fieldname: "layer",
-			label: __("Layer"),
-			fieldtype: "Select",
-			options: ["", "Management", "Collection", "Risk Control", "Customer Service"],
-		},
+		postloan_performance.report.layer(),
 		{
 			fieldname: "include_trial",
 			label: __("Include Trial Cycles"),
