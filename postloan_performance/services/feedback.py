@@ -36,6 +36,7 @@ from postloan_performance.services.appraisal import (
 	load_ratings,
 	qualitative_from_ratings,
 )
+from postloan_performance.services.bulk import insert_many
 from postloan_performance.services.cycle import (
 	_require_status,
 	get_cycle,
@@ -231,46 +232,27 @@ def _reviewer_users(employees: set[str]) -> dict[str, frappe._dict]:
 	return {name: frappe._dict(user=user_id, language=language) for name, user_id, language in rows}
 
 
-def _insert_requests(cycle, requests, criteria: dict[str, list[str]], users: dict[str, frappe._dict]):
-	"""Bulk-insert the draft feedback, their unrated criteria and the reviewers' ToDos."""
-	names = reserve_names(FEEDBACK_SERIES, len(requests))
-	now, session_user = now_datetime(), frappe.session.user
-	common = {"creation": now, "modified": now, "owner": session_user, "modified_by": session_user}
-	default_language = frappe.db.get_default("lang") or "en"
-	assigned_by_name = frappe.utils.get_fullname(session_user)
+def insert_feedback(
+	cycle, rows: list, criteria: dict[str, list[str]], users: dict[str, str | None]
+) -> list[str]:
+	"""Bulk-insert PL Feedback documents with their criterion rows; returns their names.
 
-	feedback_fields = [
-		"name",
-		"naming_series",
-		"appraisal",
-		"appraisee",
-		"appraisee_name",
-		"review_cycle",
-		"reviewer",
-		"reviewer_user",
-		"relationship",
-		"docstatus",
-		"_assign",
-		*common,
-	]
+	``rows`` are ``(appraisal, reviewer, relationship, ratings)``: ``ratings`` None makes a draft request
+	(unrated criteria, assigned to the reviewer's user), a list of ratings (one per criterion of the
+	appraisal's template, in order) a submitted feedback. ``users`` maps reviewer -> user."""
+	names = reserve_names(FEEDBACK_SERIES, len(rows))
+	now, session_user = now_datetime(), frappe.session.user
+	common = [now, now, session_user, session_user]
+	meta = ["creation", "modified", "owner", "modified_by"]
+	feedback_fields = ["name", "naming_series", "appraisal", "appraisee", "appraisee_name", "review_cycle"]
+	feedback_fields += ["reviewer", "reviewer_user", "relationship", "docstatus", "_assign", *meta]
 	rating_fields = ["name", "parent", "parenttype", "parentfield", "idx", "criterion", "rating", "docstatus"]
-	rating_fields += list(common)
-	todo_fields = [
-		"name",
-		"status",
-		"priority",
-		"date",
-		"allocated_to",
-		"description",
-		"reference_type",
-		"reference_name",
-		"assigned_by",
-		"assigned_by_full_name",
-		*common,
-	]
-	feedback_rows, rating_rows, todo_rows = [], [], []
-	for name, (appraisal, reviewer, relationship) in zip(names, requests, strict=True):
-		reviewer_user = users[reviewer].user
+	rating_fields += meta
+	feedback_rows, rating_rows = [], []
+	for name, (appraisal, reviewer, relationship, ratings) in zip(names, rows, strict=True):
+		reviewer_user = users.get(reviewer)
+		docstatus = 0 if ratings is None else 1
+		assign = json.dumps([reviewer_user]) if ratings is None and reviewer_user else None
 		feedback_rows.append(
 			[
 				name,
@@ -282,12 +264,14 @@ def _insert_requests(cycle, requests, criteria: dict[str, list[str]], users: dic
 				reviewer,
 				reviewer_user,
 				relationship,
-				0,
-				json.dumps([reviewer_user]),
-				*common.values(),
+				docstatus,
+				assign,
+				*common,
 			]
 		)
-		for idx, criterion in enumerate(criteria.get(appraisal.template, []), start=1):
+		template_criteria = criteria.get(appraisal.template, [])
+		values = [0] * len(template_criteria) if ratings is None else ratings
+		for idx, (criterion, rating) in enumerate(zip(template_criteria, values, strict=True), start=1):
 			rating_rows.append(
 				[
 					frappe.generate_hash(length=10),
@@ -296,11 +280,33 @@ def _insert_requests(cycle, requests, criteria: dict[str, list[str]], users: dic
 					"ratings",
 					idx,
 					criterion,
-					0,
-					0,
-					*common.values(),
+					rating,
+					docstatus,
+					*common,
 				]
 			)
+	insert_many("PL Feedback", feedback_fields, feedback_rows, chunk_size=INSERT_CHUNK)
+	insert_many("PL Feedback Rating", rating_fields, rating_rows, chunk_size=INSERT_CHUNK)
+	return names
+
+
+def _insert_requests(cycle, requests, criteria: dict[str, list[str]], users: dict[str, frappe._dict]):
+	"""Bulk-insert the draft feedback, their unrated criteria and the reviewers' ToDos."""
+	names = insert_feedback(
+		cycle,
+		[(appraisal, reviewer, relationship, None) for appraisal, reviewer, relationship in requests],
+		criteria,
+		{employee: row.user for employee, row in users.items()},
+	)
+	now, session_user = now_datetime(), frappe.session.user
+	common = [now, now, session_user, session_user]
+	default_language = frappe.db.get_default("lang") or "en"
+	assigned_by_name = frappe.utils.get_fullname(session_user)
+	todo_fields = ["name", "status", "priority", "date", "allocated_to", "description", "reference_type"]
+	todo_fields += ["reference_name", "assigned_by", "assigned_by_full_name"]
+	todo_fields += ["creation", "modified", "owner", "modified_by"]
+	todo_rows = []
+	for name, (appraisal, reviewer, relationship) in zip(names, requests, strict=True):
 		lang = users[reviewer].language or default_language
 		description = _("Give your 360 feedback ({0}) on {1} for review cycle {2}.", lang=lang).format(
 			_(relationship, lang=lang),
@@ -313,18 +319,16 @@ def _insert_requests(cycle, requests, criteria: dict[str, list[str]], users: dic
 				"Open",
 				"Medium",
 				cycle.feedback_deadline,
-				reviewer_user,
+				users[reviewer].user,
 				description,
 				"PL Feedback",
 				name,
 				session_user,
 				assigned_by_name,
-				*common.values(),
+				*common,
 			]
 		)
-	frappe.db.bulk_insert("PL Feedback", feedback_fields, feedback_rows, chunk_size=INSERT_CHUNK)
-	frappe.db.bulk_insert("PL Feedback Rating", rating_fields, rating_rows, chunk_size=INSERT_CHUNK)
-	frappe.db.bulk_insert("ToDo", todo_fields, todo_rows, chunk_size=INSERT_CHUNK)
+	insert_many("ToDo", todo_fields, todo_rows, chunk_size=INSERT_CHUNK)
 
 
 def _deadline_text(cycle) -> str:

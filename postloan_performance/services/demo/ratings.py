@@ -9,8 +9,9 @@ from frappe.utils import getdate, now_datetime
 
 from postloan_performance.services import cycle as cycle_service
 from postloan_performance.services.access import team_members_on
+from postloan_performance.services.bulk import insert_many
 from postloan_performance.services.demo.plan import DEMO_COMPANY, SURVEY_SERIES
-from postloan_performance.services.feedback import FEEDBACK_SERIES
+from postloan_performance.services.feedback import insert_feedback
 
 
 # ---------------------------------------------------------------- 360 feedback and survey
@@ -61,61 +62,7 @@ def _insert_feedback(ctx, cycle, index: int, appraisals: list) -> int:
 			requests.append((a, reviewer, relationship, ratings))
 	if not requests:
 		return 0
-	names = cycle_service.reserve_names(FEEDBACK_SERIES, len(requests))
-	now, user = now_datetime(), frappe.session.user
-	common = [now, now, user, user]
-	feedback_fields = [
-		"name",
-		"naming_series",
-		"appraisal",
-		"appraisee",
-		"appraisee_name",
-		"review_cycle",
-		"reviewer",
-		"reviewer_user",
-		"relationship",
-		"docstatus",
-		"creation",
-		"modified",
-		"owner",
-		"modified_by",
-	]
-	rating_fields = ["name", "parent", "parenttype", "parentfield", "idx", "criterion", "rating", "docstatus"]
-	rating_fields += ["creation", "modified", "owner", "modified_by"]
-	feedback_rows, rating_rows = [], []
-	for name, (a, reviewer, relationship, ratings) in zip(names, requests, strict=True):
-		feedback_rows.append(
-			[
-				name,
-				FEEDBACK_SERIES,
-				a.name,
-				a.employee,
-				a.employee_name,
-				cycle.name,
-				reviewer,
-				users.get(reviewer),
-				relationship,
-				1,
-				*common,
-			]
-		)
-		for idx, (criterion, rating) in enumerate(zip(criteria[a.template], ratings, strict=True), start=1):
-			rating_rows.append(
-				[
-					frappe.generate_hash(length=10),
-					name,
-					"PL Feedback",
-					"ratings",
-					idx,
-					criterion,
-					rating,
-					1,
-					*common,
-				]
-			)
-	frappe.db.bulk_insert("PL Feedback", feedback_fields, feedback_rows, chunk_size=2000)
-	frappe.db.bulk_insert("PL Feedback Rating", rating_fields, rating_rows, chunk_size=2000)
-	return len(feedback_rows)
+	return len(insert_feedback(cycle, requests, criteria, users))
 
 
 def _insert_surveys(ctx, cycle: str, index: int, appraisals: list) -> int:
@@ -177,5 +124,5 @@ def _insert_surveys(ctx, cycle: str, index: int, appraisals: list) -> int:
 		]
 		for name, (a, respondent_user, ratings, suggestion) in zip(names, rows, strict=True)
 	]
-	frappe.db.bulk_insert("PL Satisfaction Survey", fields, values, chunk_size=2000)
+	insert_many("PL Satisfaction Survey", fields, values, chunk_size=2000)
 	return len(values)
