@@ -16,6 +16,7 @@ from postloan_performance.datagen.generator import COLUMNS
 from postloan_performance.engine import frames
 from postloan_performance.engine.row_rules import SPECS
 from postloan_performance.services import portfolio_months
+from postloan_performance.services.bulk import insert_many
 
 # dataset frame -> DocType
 FRAME_DOCTYPES = {
@@ -126,7 +127,7 @@ def load_employees(employees: pd.DataFrame, company: str) -> dict[str, str]:
 			]
 			for name, first in zip(names, todo["first_name"], strict=True)
 		]
-		frappe.db.bulk_insert("Employee", fields, rows)
+		insert_many("Employee", fields, rows)
 		rebuild_tree("Employee")
 		existing.update(dict(zip(todo["first_name"], names, strict=True)))
 	return {
@@ -193,10 +194,10 @@ def load_post_loan(ds, company: str, employee_of: dict[str, str], chunk_size: in
 		columns = [c for c in columns if c in frame.columns]
 		fields = ["name", *columns, "creation", "modified", "owner", "modified_by", "docstatus"]
 		values = (
-			[*frames.db_row(row), now, now, user, user, 0]
+			(*row, now, now, user, user, 0)
 			for row in frame[["name", *columns]].itertuples(index=False, name=None)
 		)
-		frappe.db.bulk_insert(doctype, fields, values, ignore_duplicates=True, chunk_size=chunk_size)
+		insert_many(doctype, fields, values, ignore_duplicates=True, chunk_size=chunk_size)
 		counts[doctype] = len(frame)
 	# loans, snapshots, cases and recoveries: the Portfolio Quality Trend summary is rebuilt when read
 	portfolio_months.invalidate_all()
