@@ -4,28 +4,7 @@ Pure Python + numpy + pandas (no frappe): ``generate(seed)`` returns a :class:`D
 columns are DocType field names; the site loader turns them into documents.
 """
 
-from postloan_performance.datagen.generator import (
-	BUCKETS,
-	CLASSIFICATIONS,
-	COLUMNS,
-	LAYERS,
-	Dataset,
-	LayerSpec,
-	OrgSpec,
-	bucket_of,
-	classification_of,
-	generate,
-)
+from postloan_performance.datagen import generator
+from postloan_performance.datagen.generator import *  # the public names, listed once there
 
-__all__ = [
-	"BUCKETS",
-	"CLASSIFICATIONS",
-	"COLUMNS",
-	"LAYERS",
-	"Dataset",
-	"LayerSpec",
-	"OrgSpec",
-	"bucket_of",
-	"classification_of",
-	"generate",
-]
+__all__ = generator.__all__

@@ -7,87 +7,45 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from postloan_performance.engine.row_rules import SPECS
+
 ACTION_TYPES = ("Call", "SMS", "Visit", "Letter", "Legal")
 CONTACT_RESULTS = ("", "Right Party", "Third Party", "No Contact")
 CHANNELS = ("Phone", "App", "WeChat", "Branch", "Email")
 PRODUCTS = ("Consumer", "SME", "Mortgage", "Auto")
 BRANCHES = ("Shanghai", "Beijing", "Shenzhen", "Guangzhou", "Hangzhou", "Chengdu", "Wuhan", "Nanjing")
 
+# The post-loan frames are the importer's row shapes (engine.row_rules SPECS, one per DocType), so that
+# a generated frame loads the way an imported file does; "name" leads where the generator names the
+# documents itself. The organisation frames and the survey have no importer.
+FRAME_DOCTYPES: dict[str, str] = {
+	"loans": "PL Loan",
+	"snapshots": "PL Loan Snapshot",
+	"cases": "PL Collection Case",
+	"actions": "PL Collection Action",
+	"recoveries": "PL Recovery",
+	"alerts": "PL Risk Alert",
+	"events": "PL Risk Event",
+	"assessments": "PL Risk Assessment",
+	"tickets": "PL Service Ticket",
+	"customer_feedback": "PL Customer Feedback",
+}
+NAMED_FRAMES = frozenset({"loans", "snapshots", "cases"})
+# importer columns the generator leaves to the loader (company) or never fills (a later valuation)
+NOT_GENERATED = frozenset({"company", "last_appraisal_value", "last_appraisal_date"})
+
+
+def _importer_columns(frame: str) -> tuple[str, ...]:
+	spec = SPECS[FRAME_DOCTYPES[frame]]
+	columns = tuple(c for c in spec.columns if c not in NOT_GENERATED)
+	return ("name", *columns) if frame in NAMED_FRAMES else columns
+
+
 COLUMNS: dict[str, tuple[str, ...]] = {
 	"employees": ("key", "first_name", "layer", "team", "is_lead"),
 	"teams": ("team_name", "layer", "parent_pl_team", "lead_key", "is_group"),
 	"memberships": ("team", "employee_key", "from_date", "to_date"),
-	"loans": (
-		"name",
-		"loan_no",
-		"customer",
-		"product",
-		"branch",
-		"managing_team",
-		"disbursed_on",
-		"principal",
-		"maturity_date",
-		"collateral_value",
-		"status",
-	),
-	"snapshots": (
-		"name",
-		"loan",
-		"as_of_date",
-		"outstanding",
-		"overdue_amount",
-		"dpd",
-		"bucket",
-		"classification",
-	),
-	"cases": (
-		"name",
-		"case_no",
-		"loan",
-		"opened_on",
-		"closed_on",
-		"entry_bucket",
-		"entry_overdue_amount",
-		"collector",
-		"pl_team",
-		"status",
-	),
-	"actions": (
-		"reference",
-		"collection_case",
-		"collector",
-		"action_type",
-		"action_on",
-		"contact_result",
-		"outcome",
-		"ptp_amount",
-		"ptp_date",
-	),
-	"recoveries": ("reference", "loan", "collection_case", "collector", "amount", "received_on"),
-	"alerts": ("reference", "loan", "rule", "severity", "raised_on", "officer", "outcome", "outcome_on"),
-	"events": ("reference", "loan", "event_type", "reported_on", "resolved_on", "handler"),
-	"assessments": ("reference", "loan", "portfolio", "author", "report_date", "quality_rating", "reviewer"),
-	"tickets": (
-		"reference",
-		"customer",
-		"loan",
-		"channel",
-		"agent",
-		"status",
-		"opened_on",
-		"first_response_on",
-		"resolved_on",
-	),
-	"customer_feedback": (
-		"reference",
-		"customer",
-		"employee",
-		"collection_case",
-		"ticket",
-		"csat",
-		"nps",
-		"given_on",
-	),
+	**{frame: _importer_columns(frame) for frame in FRAME_DOCTYPES},
 	"surveys": ("respondent", "team", "fairness", "clarity", "motivation", "workload", "suggestion"),
 }
 
