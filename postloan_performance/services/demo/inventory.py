@@ -6,21 +6,11 @@ import hashlib
 
 import frappe
 
+from postloan_performance.engine.row_rules import SPECS
 from postloan_performance.services.demo.plan import DEMO_COMPANY, USER_DOMAIN
 
 # ---------------------------------------------------------------- what the demo made
-POST_LOAN_DOCTYPES = (
-	"PL Loan",
-	"PL Loan Snapshot",
-	"PL Collection Case",
-	"PL Collection Action",
-	"PL Recovery",
-	"PL Risk Alert",
-	"PL Risk Event",
-	"PL Risk Assessment",
-	"PL Service Ticket",
-	"PL Customer Feedback",
-)
+POST_LOAN_DOCTYPES = tuple(SPECS)  # the DocTypes of post-loan data: those the importer loads
 
 
 class _Scope:

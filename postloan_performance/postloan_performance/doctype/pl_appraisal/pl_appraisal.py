@@ -7,7 +7,11 @@ from frappe.model.document import Document
 from frappe.utils import getdate, now_datetime
 
 from postloan_performance.services.access import is_manager, led_teams
-from postloan_performance.services.appraisal import kpi_lines_from_template, score_appraisal
+from postloan_performance.services.appraisal import (
+	LINE_FIELDS_FROM_TEMPLATE,
+	kpi_lines_from_template,
+	score_appraisal,
+)
 
 # What people other than the scheme owner may change on an appraisal.
 APPRAISEE_FIELDS = {"self_assessment"}
@@ -30,19 +34,7 @@ DERIVED_FIELDS = {
 	"computed_on",
 	"status",  # moved by workflow actions, which Frappe validates against the workflow's transitions
 }
-LINE_INPUT_FIELDS = (
-	"kpi",
-	"weight",
-	"scoring_method",
-	"threshold",
-	"target",
-	"use_stretch",
-	"stretch",
-	"bands",
-	"actual",
-	"no_data",
-	"note",
-)
+LINE_INPUT_FIELDS = ("kpi", *LINE_FIELDS_FROM_TEMPLATE, "actual", "no_data", "note")
 # States an appraisal leaves only by someone else's review: its appraisee may never move it on.
 REVIEW_STATES = ("Manager Review", "Calibration", "Approved", "Appealed")
 # After submission, what people other than the scheme owner may change (acknowledging).
