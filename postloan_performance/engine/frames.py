@@ -14,6 +14,7 @@ majors because frames enter and leave it here:
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -47,6 +48,22 @@ def python_value(value: Any) -> Any:
 def db_row(row: Iterable[Any]) -> list[Any]:
 	"""A row of values ready for the database driver (missing → None, numpy → Python)."""
 	return [python_value(v) for v in row]
+
+
+def numbers(values: Any) -> pd.Series:
+	"""Values as a float Series; anything that is not a number becomes NaN."""
+	return pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
+
+
+def finite_or_none(value: Any) -> float | None:
+	"""A finite float, or None for a missing, non-numeric, NaN or infinite value."""
+	if value is None:
+		return None
+	try:
+		number = float(value)
+	except (TypeError, ValueError):
+		return None
+	return None if math.isnan(number) or math.isinf(number) else number
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from postloan_performance.engine.frames import finite_or_none
 from postloan_performance.engine.scoring import DEFAULT_CAP, HIGHER_IS_BETTER, LOWER_IS_BETTER
 
 __all__ = [
@@ -106,16 +107,6 @@ class KpiHealth:
 		if not self.correlations:
 			return None
 		return max(sorted(self.correlations.values(), key=lambda c: c.kpi), key=lambda c: abs(c.r))
-
-
-def _number(value: Any) -> float | None:
-	if value is None:
-		return None
-	try:
-		number = float(value)
-	except (TypeError, ValueError):
-		return None
-	return None if math.isnan(number) or math.isinf(number) else number
 
 
 def _sign(direction: str) -> int:
@@ -194,7 +185,7 @@ def kpi_health(
 	for kpi, kpi_lines in by_kpi.items():
 		values: dict[str, list[float]] = defaultdict(list)
 		for line in kpi_lines:
-			actual = _number(line.actual)
+			actual = finite_or_none(line.actual)
 			if actual is not None:
 				values[line.appraisal].append(actual)
 		actuals[kpi] = {appraisal: math.fsum(v) / len(v) for appraisal, v in values.items()}
@@ -204,26 +195,36 @@ def kpi_health(
 		kpi_lines = by_kpi[kpi]
 		direction = kpi_lines[0].direction or HIGHER_IS_BETTER
 		sign = _sign(direction)
-		with_data = [line for line in kpi_lines if _number(line.actual) is not None]
-		scored = [line for line in with_data if _number(line.score) is not None]
-		scores = [_number(line.score) for line in scored]
-		at_cap = sum(1 for line in scored if _number(line.score) >= _number(line.cap) - TOLERANCE)
+		with_data = [line for line in kpi_lines if finite_or_none(line.actual) is not None]
+		scored = [line for line in with_data if finite_or_none(line.score) is not None]
+		scores = [finite_or_none(line.score) for line in scored]
+		at_cap = sum(
+			1 for line in scored if finite_or_none(line.score) >= finite_or_none(line.cap) - TOLERANCE
+		)
 		at_zero = sum(1 for score in scores if abs(score) <= TOLERANCE)
-		targeted = [line for line in with_data if _number(line.target) is not None]
+		targeted = [line for line in with_data if finite_or_none(line.target) is not None]
 		better = sum(
-			1 for line in targeted if sign * (_number(line.actual) - _number(line.target)) > TOLERANCE
+			1
+			for line in targeted
+			if sign * (finite_or_none(line.actual) - finite_or_none(line.target)) > TOLERANCE
 		)
 		meeting = sum(
-			1 for line in targeted if sign * (_number(line.actual) - _number(line.target)) >= -TOLERANCE
+			1
+			for line in targeted
+			if sign * (finite_or_none(line.actual) - finite_or_none(line.target)) >= -TOLERANCE
 		)
 		stdev = statistics.stdev(scores) if len(scores) >= 2 else None
 		modal = modal_share(scores)
 		enough = len(with_data) >= min_lines
 		share_better = share(better, len(targeted))
 		share_meeting = share(meeting, len(targeted))
-		targets = [_number(line.target) for line in kpi_lines if _number(line.target) is not None]
+		targets = [
+			finite_or_none(line.target) for line in kpi_lines if finite_or_none(line.target) is not None
+		]
 		current = statistics.median(targets) if targets else None
-		suggested = statistics.median([_number(line.actual) for line in with_data]) if with_data else None
+		suggested = (
+			statistics.median([finite_or_none(line.actual) for line in with_data]) if with_data else None
+		)
 
 		correlations = {}
 		own = actuals[kpi]

@@ -17,13 +17,14 @@ import numpy as np
 import pandas as pd
 
 from postloan_performance.engine.delinquency import BUCKETS, NPL_CLASSIFICATIONS
+from postloan_performance.engine.frames import numbers
 from postloan_performance.engine.metrics import (
 	CONFIRMED,
 	FALSE_ALARM,
 	RECALL_LOOKBACK_DAYS,
 	FrameColumnsError,
-	PeriodError,
 )
+from postloan_performance.engine.metrics.base import _period, _timestamp
 
 __all__ = [
 	"BUCKETS",
@@ -77,25 +78,6 @@ def _day(values: Any) -> pd.Series:
 	return converted.dt.normalize()
 
 
-def _stamp(value: Any) -> pd.Timestamp:
-	return pd.Timestamp(value).normalize()
-
-
-def _period(period: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
-	try:
-		start, end = period
-		start, end = _stamp(start), _stamp(end)
-	except (TypeError, ValueError):
-		raise PeriodError(period=period) from None
-	if pd.isna(start) or pd.isna(end) or start > end:
-		raise PeriodError(period=period)
-	return start, end
-
-
-def _number(values: Any) -> pd.Series:
-	return pd.to_numeric(pd.Series(values), errors="coerce").astype(float)
-
-
 def _percent(numerator: float, denominator: float) -> float:
 	return float(numerator) * 100.0 / float(denominator) if denominator else np.nan
 
@@ -129,10 +111,10 @@ def portfolio_ratios(aggregates: pd.DataFrame | None) -> pd.DataFrame:
 	columns = ["loans", "outstanding", "npl_outstanding", "npl_ratio", "m1_plus_rate", "m3_plus_rate"]
 	if frame.empty:
 		return pd.DataFrame(columns=columns, index=pd.DatetimeIndex([], name="as_of_date"), dtype=float)
-	outstanding = _number(frame["outstanding"]).fillna(0.0)
+	outstanding = numbers(frame["outstanding"]).fillna(0.0)
 	frame = frame.assign(
 		as_of_date=_day(frame["as_of_date"]),
-		loans=_number(frame["loans"]).fillna(0.0),
+		loans=numbers(frame["loans"]).fillna(0.0),
 		outstanding=outstanding,
 		npl_outstanding=outstanding.where(frame["classification"].isin(NPL_CLASSIFICATIONS), 0.0),
 		m1_outstanding=outstanding.where(frame["bucket"].isin(M1_PLUS), 0.0),
@@ -199,7 +181,7 @@ def roll_rates_by_date(pairs: pd.DataFrame | None, dates: Sequence[Any]) -> pd.D
 	counts as :func:`roll_rates_from_counts`.
 	"""
 	frame = _require(pairs, "pairs", ("loan", "as_of_date", "bucket"))
-	stamps = sorted({_stamp(d) for d in dates})
+	stamps = sorted({_timestamp(d) for d in dates})
 	position = pd.Series(np.arange(len(stamps)), index=pd.DatetimeIndex(stamps))
 	frame = pd.DataFrame(
 		{
@@ -227,7 +209,7 @@ def roll_rates_from_counts(moves: pd.DataFrame | None, dates: Sequence[Any]) -> 
 	indexed by ``dates``: NaN where no loan was in the rate's starting bucket(s).
 	"""
 	frame = _require(moves, "moves", ("as_of_date", "bucket_from", "bucket_to", "loans"))
-	stamps = sorted({_stamp(d) for d in dates})
+	stamps = sorted({_timestamp(d) for d in dates})
 	columns = [column for column, _from, _to in ROLLS] + ["cure_rate"]
 	out = pd.DataFrame(np.nan, index=pd.DatetimeIndex(stamps, name="as_of_date"), columns=columns)
 	frame = pd.DataFrame(
@@ -235,7 +217,7 @@ def roll_rates_from_counts(moves: pd.DataFrame | None, dates: Sequence[Any]) -> 
 			"as_of_date": _day(frame["as_of_date"]).to_numpy(),
 			"bucket_from": frame["bucket_from"].to_numpy(),
 			"bucket_to": frame["bucket_to"].to_numpy(),
-			"loans": _number(frame["loans"]).fillna(0.0).to_numpy(),
+			"loans": numbers(frame["loans"]).fillna(0.0).to_numpy(),
 		}
 	)
 	frame = frame[
@@ -318,8 +300,8 @@ def monthly_recovery_rate(
 	cases = _require(cases, "cases", ("opened_on", "closed_on", "entry_overdue_amount"))
 	recoveries = _require(recoveries, "recoveries", ("received_on", "amount"))
 	opened, closed = _day(cases["opened_on"]), _day(cases["closed_on"])
-	entry = _number(cases["entry_overdue_amount"]).fillna(0.0)
-	received, amount = _day(recoveries["received_on"]), _number(recoveries["amount"]).fillna(0.0)
+	entry = numbers(cases["entry_overdue_amount"]).fillna(0.0)
+	received, amount = _day(recoveries["received_on"]), numbers(recoveries["amount"]).fillna(0.0)
 	rows = []
 	for month in months:
 		start, end = _period(month)

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from postloan_performance.engine import EngineError
+from postloan_performance.engine.frames import numbers
 from postloan_performance.engine.metrics import NPS_DETRACTOR_MAX, NPS_PROMOTER_MIN, RATING_MAX
-from postloan_performance.engine.portfolio import _number, _period, _require
+from postloan_performance.engine.portfolio import _period, _require
 
 __all__ = ["PercentileError", "feedback_scores", "percentile", "ticket_levels"]
 
@@ -126,7 +127,7 @@ def feedback_scores(feedback: pd.DataFrame | None, period: Any, by: str) -> pd.D
 	start, end = _period(period)
 	frame = _require(feedback, "feedback", ("given_on", "csat", "nps", by))
 	day = _datetimes(frame["given_on"]).dt.normalize()
-	csat, nps = _number(frame["csat"]), _number(frame["nps"])
+	csat, nps = numbers(frame["csat"]), numbers(frame["nps"])
 	frame = frame.assign(
 		_group=frame[by],
 		_csat=csat * 100.0 / RATING_MAX,

@@ -8,7 +8,6 @@ appraisal. Recomputing replaces values: running it twice gives the same rows and
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 import pandas as pd
@@ -18,6 +17,7 @@ from frappe import _
 from frappe.utils import flt, getdate, now_datetime
 
 from postloan_performance.engine.formula import evaluate_formula, parse_formula
+from postloan_performance.engine.frames import finite_or_none
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services.appraisal import apply_scores, load_ratings, qualitative_from_ratings
 from postloan_performance.services.bulk import bulk_update, insert_versions
@@ -243,30 +243,20 @@ def _metric_codes(kpi) -> set[str]:
 	return set()
 
 
-def _number(value) -> float | None:
-	if value is None:
-		return None
-	try:
-		number = float(value)
-	except (TypeError, ValueError):
-		return None
-	return None if math.isnan(number) or math.isinf(number) else number
-
-
 def _actual_for(kpi, kind, subject, values, data_dates, script_values, qualitative, window):
 	"""The line's actual (None = no data) and the date of the data it used."""
 	if kpi.method == "Built-in":
 		series = values[(kpi.builtin_metric, kind)]
-		return _number(series.get(subject)), data_dates[(kpi.builtin_metric, kind)]
+		return finite_or_none(series.get(subject)), data_dates[(kpi.builtin_metric, kind)]
 	if kpi.method == "Formula":
 		codes = parse_formula(kpi.formula, frozenset(BUILTIN_METRICS))
-		scope = {code: _number(values[(code, kind)].get(subject)) for code in codes}
+		scope = {code: finite_or_none(values[(code, kind)].get(subject)) for code in codes}
 		if any(v is None for v in scope.values()):
 			return None, max(data_dates[(c, kind)] for c in codes)
 		value = evaluate_formula(kpi.formula, scope, expression_time_limit())
-		return _number(value), max(data_dates[(c, kind)] for c in codes)
+		return finite_or_none(value), max(data_dates[(c, kind)] for c in codes)
 	if kpi.method == "Server Script":
-		return _number(script_values.get(kpi.name, {}).get(subject)), window.end
+		return finite_or_none(script_values.get(kpi.name, {}).get(subject)), window.end
 	if kpi.method == "360 Feedback":
 		return qualitative, window.end
 	return None, None

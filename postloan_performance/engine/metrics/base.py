@@ -99,10 +99,6 @@ def _day(values: pd.Series) -> pd.Series:
 	return _datetime(values).dt.normalize()
 
 
-def _number(values: pd.Series) -> pd.Series:
-	return pd.to_numeric(values, errors="coerce").astype(float)
-
-
 def _keys(values: Any) -> np.ndarray:
 	"""Object array of identifiers (None/NaN stay missing) so merges never compare str with float."""
 	return np.asarray(pd.Series(values).astype(object), dtype=object)

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from postloan_performance.engine.frames import numbers
 from postloan_performance.engine.metrics.base import (
 	CONTACT_ACTION_TYPES,
 	PTP_GRACE_DAYS,
@@ -21,7 +22,6 @@ from postloan_performance.engine.metrics.base import (
 	_day,
 	_keys,
 	_mean,
-	_number,
 	_safe_ratio,
 	_sum,
 )
@@ -105,7 +105,7 @@ def ptp_kept_rate(
 	"""
 	ctx = _Context(frames, subjects, period)
 	actions = ctx.frame("actions")
-	amount = _number(actions["ptp_amount"])
+	amount = numbers(actions["ptp_amount"])
 	promised = _day(actions["ptp_date"])
 	mask = (amount > 0) & _between(promised, ctx.start, ctx.end)
 	acted = _day(actions.loc[mask, "action_on"])
@@ -117,7 +117,7 @@ def ptp_kept_rate(
 		{
 			"case": _keys(recoveries["case"]),
 			"_received": _day(recoveries["received_on"]).to_numpy(),
-			"_paid": _number(recoveries["amount"]).to_numpy(),
+			"_paid": numbers(recoveries["amount"]).to_numpy(),
 		}
 	)
 	received = received[received["case"].notna()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from postloan_performance.engine.frames import numbers
 from postloan_performance.engine.metrics.base import (
 	MIN_SURVEY_RESPONSES,
 	NPS_DETRACTOR_MAX,
@@ -19,7 +20,6 @@ from postloan_performance.engine.metrics.base import (
 	_datetime,
 	_day,
 	_mean,
-	_number,
 	_safe_ratio,
 )
 
@@ -69,7 +69,7 @@ def first_response_minutes(
 def _feedback_in_period(ctx: _Context, column: str) -> pd.DataFrame:
 	feedback = ctx.frame("customer_feedback")
 	days = _day(feedback["given_on"])
-	value = _number(feedback[column])
+	value = numbers(feedback[column])
 	mask = _between(days, ctx.start, ctx.end) & value.notna()
 	selected = feedback.loc[mask].assign(_day=days[mask], _value=value[mask]).reset_index(drop=True)
 	return ctx.attribute(
@@ -116,7 +116,7 @@ def team_satisfaction(
 	"""
 	ctx = _Context(frames, subjects, period)
 	survey = ctx.frame("survey")
-	items = pd.DataFrame({item: _number(survey[item]) for item in SURVEY_ITEMS})
+	items = pd.DataFrame({item: numbers(survey[item]) for item in SURVEY_ITEMS})
 	survey = survey.assign(
 		_sum=items.sum(axis=1, skipna=True), _count=items.notna().sum(axis=1).astype(float)
 	)

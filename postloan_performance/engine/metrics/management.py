@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
+from postloan_performance.engine.frames import numbers
 from postloan_performance.engine.metrics.base import (
 	Frames,
 	Period,
@@ -15,7 +16,6 @@ from postloan_performance.engine.metrics.base import (
 	_Context,
 	_day,
 	_keys,
-	_number,
 	_safe_ratio,
 	_sum,
 )
@@ -33,7 +33,7 @@ def _npl_at(ctx: _Context, as_of: pd.Timestamp) -> pd.Series:
 	rows = snapshots.loc[days == last, ["loan", "outstanding", "classification"]]
 	rows = rows.assign(loan=_keys(rows["loan"]))
 	rows = rows[rows["loan"].notna()].drop_duplicates("loan", keep="last").reset_index(drop=True)
-	outstanding = _number(rows["outstanding"])
+	outstanding = numbers(rows["outstanding"])
 	is_npl = rows["classification"].isin(NPL_CLASSIFICATIONS).to_numpy()
 	rows = rows.assign(_rid=np.arange(len(rows)), _out=outstanding, _npl_out=outstanding.where(is_npl, 0.0))
 	if ctx.portfolio:
@@ -87,7 +87,7 @@ def _recoveries_in(ctx: _Context, start: pd.Timestamp, end: pd.Timestamp) -> pd.
 	days = _day(recoveries["received_on"])
 	inside = _between(days, start, end)
 	selected = recoveries.loc[inside].assign(
-		_day=days[inside], _amount=_number(recoveries.loc[inside, "amount"])
+		_day=days[inside], _amount=numbers(recoveries.loc[inside, "amount"])
 	)
 	selected = selected.reset_index(drop=True)
 	return ctx.attribute(
@@ -110,7 +110,7 @@ def _attribute_workload(ctx: _Context, cases: pd.DataFrame) -> pd.DataFrame:
 
 def _recovery_rate(ctx: _Context, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
 	cases = ctx.active_cases(start, end)
-	cases = cases.assign(_entry=_number(cases["entry_overdue_amount"]))
+	cases = cases.assign(_entry=numbers(cases["entry_overdue_amount"]))
 	denominator = _sum(_attribute_workload(ctx, cases), "_entry")
 	numerator = _sum(_recoveries_in(ctx, start, end), "_amount")
 	return _safe_ratio(numerator, denominator)

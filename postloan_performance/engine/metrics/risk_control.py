@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
+from postloan_performance.engine.frames import numbers
 from postloan_performance.engine.metrics.base import (
 	CONFIRMED,
 	FALSE_ALARM,
@@ -19,7 +20,6 @@ from postloan_performance.engine.metrics.base import (
 	_day,
 	_keys,
 	_mean,
-	_number,
 )
 
 # ------------------------------------------------------------------------------------ risk control
@@ -109,7 +109,7 @@ def risk_report_quality(
 	ctx = _Context(frames, subjects, period)
 	assessments = ctx.frame("assessments")
 	days = _day(assessments["report_date"])
-	rating = _number(assessments["quality_rating"])
+	rating = numbers(assessments["quality_rating"])
 	mask = _between(days, ctx.start, ctx.end) & rating.notna()
 	selected = assessments.loc[mask].assign(_day=days[mask], _rating=rating[mask]).reset_index(drop=True)
 	attributed = ctx.attribute(
