@@ -309,6 +309,11 @@ def _months_between(start: pd.Series, end: pd.Series) -> np.ndarray:
 	return months.astype(float).to_numpy()
 
 
+# the columns build_variables reads: of the snapshots being checked, and of their loans (by "name")
+SNAPSHOT_COLUMNS = ("loan", "as_of_date", "dpd", "outstanding", "overdue_amount")
+LOAN_COLUMNS = ("principal", "collateral_value", "last_appraisal_value", "disbursed_on", "product", "branch")
+
+
 def build_variables(
 	current: pd.DataFrame,
 	loans: pd.DataFrame,
@@ -325,26 +330,12 @@ def build_variables(
 	Missing previous/history frames give NaN previous values, max_prev_dpd 0 and consecutive_overdue 1 or 0.
 	A last_appraisal_value or collateral_value of 0 counts as missing (no appraisal, unsecured).
 	"""
-	frame = current[["loan", "as_of_date", "dpd", "outstanding", "overdue_amount"]].copy()
+	frame = current[list(SNAPSHOT_COLUMNS)].copy()
 	frame = frame.reset_index(drop=True)
 	for column in ("dpd", "outstanding", "overdue_amount"):
 		frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
 	info = loans.rename(columns={"name": "loan"})
-	frame = frame.merge(
-		info[
-			[
-				"loan",
-				"principal",
-				"collateral_value",
-				"last_appraisal_value",
-				"disbursed_on",
-				"product",
-				"branch",
-			]
-		],
-		on="loan",
-		how="left",
-	)
+	frame = frame.merge(info[["loan", *LOAN_COLUMNS]], on="loan", how="left")
 	frame["bucket_no"] = bucket_index(frame["dpd"]).astype(float)
 	frame.loc[frame["bucket_no"] < 0, "bucket_no"] = np.nan
 	frame["missed_installments"] = np.ceil(frame["dpd"] / BUCKET_UPPER_DPD[1][0])

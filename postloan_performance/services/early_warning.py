@@ -111,34 +111,11 @@ def read_variables(as_of: dt.date, used: set[str]) -> pd.DataFrame:
 			where s.`as_of_date` = %s""",
 			as_of,
 		),
-		[
-			"loan",
-			"as_of_date",
-			"dpd",
-			"outstanding",
-			"overdue_amount",
-			"principal",
-			"collateral_value",
-			"last_appraisal_value",
-			"disbursed_on",
-			"product",
-			"branch",
-			"managing_team",
-		],
+		[*warning_rules.SNAPSHOT_COLUMNS, *warning_rules.LOAN_COLUMNS, "managing_team"],
 	)
 	if current.empty:
 		return current
-	loans = current[
-		[
-			"loan",
-			"principal",
-			"collateral_value",
-			"last_appraisal_value",
-			"disbursed_on",
-			"product",
-			"branch",
-		]
-	].rename(columns={"loan": "name"})
+	loans = current[["loan", *warning_rules.LOAN_COLUMNS]].rename(columns={"loan": "name"})
 	previous = None
 	if used & warning_rules.PREVIOUS_VARIABLES:
 		previous = read_previous(as_of, current["loan"])
