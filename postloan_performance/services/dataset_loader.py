@@ -12,25 +12,12 @@ import frappe
 from frappe.utils import now_datetime
 from frappe.utils.nestedset import rebuild_tree
 
-from postloan_performance.datagen.generator import COLUMNS
+from postloan_performance.datagen.schema import COLUMNS, FRAME_DOCTYPES
 from postloan_performance.engine import frames
 from postloan_performance.engine.row_rules import SPECS
 from postloan_performance.services import portfolio_months
 from postloan_performance.services.bulk import insert_many
 
-# dataset frame -> DocType
-FRAME_DOCTYPES = {
-	"loans": "PL Loan",
-	"snapshots": "PL Loan Snapshot",
-	"cases": "PL Collection Case",
-	"actions": "PL Collection Action",
-	"recoveries": "PL Recovery",
-	"alerts": "PL Risk Alert",
-	"events": "PL Risk Event",
-	"assessments": "PL Risk Assessment",
-	"tickets": "PL Service Ticket",
-	"customer_feedback": "PL Customer Feedback",
-}
 # dataset frame -> (DocType, columns written besides `name`): the importer's columns of the DocType that
 # the generated frame holds (and the loans' company, set when loading), in the importer's order
 POST_LOAN_FRAMES = {
