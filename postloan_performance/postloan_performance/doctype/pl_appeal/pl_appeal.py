@@ -8,6 +8,7 @@ from frappe.utils import add_days, flt, get_datetime, getdate, now_datetime, tod
 
 from postloan_performance.engine.names import PUBLISHED_STATES
 from postloan_performance.services.access import is_manager
+from postloan_performance.services.appeal import apply_decision, mark_appealed
 
 APPEALABLE_STATES = PUBLISHED_STATES
 DECIDED = ("Upheld", "Rejected")
@@ -190,48 +191,10 @@ class PLAppeal(Document):
 			self.resolved_on = now_datetime()
 
 	def after_insert(self):
-		"""Filing an appeal moves the appraisal to Appealed (the workflow's Appeal transition)."""
-		# a locking read (as in validate): the latest appraisal, never a snapshot from before publication
-		appraisal = frappe.get_doc("PL Appraisal", self.appraisal, for_update=True)
-		if appraisal.status != "Appealed":
-			appraisal.status = "Appealed"
-			appraisal.flags.ignore_permissions = True
-			appraisal.save(ignore_version=False)
+		mark_appealed(self.appraisal)
 
 	def on_update(self):
 		before = self.get_doc_before_save()
 		if not before or before.status == self.status or self.status not in DECIDED:
 			return
-		apply_appeal_decision(self)
-
-
-def apply_appeal_decision(appeal) -> None:
-	"""Upheld: the appraisal takes the revised score and its grade (the change is kept in its Version
-	history); either way it returns to Published and the appraisee is told."""
-	from postloan_performance.engine import scoring
-	from postloan_performance.services.cycle import notify
-
-	appraisal = frappe.get_doc("PL Appraisal", appeal.appraisal)
-	if appeal.status == "Upheld":
-		bands = [
-			(b.grade, flt(b.min_score))
-			for b in frappe.get_doc("PL KPI Template", appraisal.template).grade_bands
-		]
-		appraisal.total_score = flt(appeal.revised_score)
-		appraisal.final_grade = scoring.grade_for(appraisal.total_score, bands or scoring.DEFAULT_GRADE_BANDS)
-		appraisal.add_comment(
-			"Info",
-			_("Appeal {0} upheld: total score {1} → {2}. {3}").format(
-				appeal.name, flt(appeal.original_score, 2), flt(appeal.revised_score, 2), appeal.resolution
-			),
-		)
-	if appraisal.status == "Appealed":
-		appraisal.status = "Published"
-	appraisal.flags.ignore_permissions = True
-	appraisal.save(ignore_version=False)  # the amendment stays in the appraisal's history
-	notify(
-		[appeal.appraisee_user],
-		_("Your appeal {0} was {1}").format(appeal.name, _(appeal.status).lower()),
-		"PL Appeal",
-		appeal.name,
-	)
+		apply_decision(self)
