@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from tests.report_js import report_script
+
 APP = Path(__file__).resolve().parents[2] / "postloan_performance"
 MODULE = APP / "postloan_performance"
 WORKSPACE_ROUTE = "post-loan-performance"
@@ -121,7 +123,7 @@ def reports() -> list[ReportMeta]:
 		data = json.loads(path.read_text())
 		if data.get("doctype") != "Report":
 			continue
-		js = path.with_suffix(".js").read_text() if path.with_suffix(".js").exists() else ""
+		js = report_script(path.with_suffix(".js"))  # shared filter helpers expanded
 		required = re.findall(r'fieldname:\s*"(\w+)"[^{}]*?reqd:\s*1', js)
 		result.append(
 			ReportMeta(

@@ -43,6 +43,7 @@ import pytest
 import frappe
 
 import postloan_performance
+from tests.report_js import report_script
 
 APP_DIR = Path(postloan_performance.__file__).parent
 DOCTYPE_DIR = APP_DIR / "postloan_performance" / "doctype"
@@ -903,8 +904,7 @@ def _app_reports() -> dict[str, dict]:
 		data = json.loads(path.read_text(encoding="utf-8"))
 		if data.get("doctype") != "Report" or data.get("disabled"):
 			continue
-		js = path.with_suffix(".js")
-		text = js.read_text(encoding="utf-8") if js.exists() else ""
+		text = report_script(path.with_suffix(".js"))  # shared filter helpers expanded
 		filters = re.findall(r'fieldname:\s*"(\w+)"', text)
 		required = [m.group(1) for m in re.finditer(r'fieldname:\s*"(\w+)"[^{}]*?reqd:\s*1', text)]
 		links = dict(re.findall(r'fieldname:\s*"(\w+)"[^{}]*?options:\s*"([\w ]+)"', text))
