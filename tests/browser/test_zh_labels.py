@@ -19,6 +19,7 @@ import pytest
 
 from tests.browser.conftest import BASE_URL, Desk, fresh
 from tests.browser.helpers import APP, MODULE, WORKSPACE_ROUTE, doctypes, reports, slug
+from tests.report_js import report_script
 
 LANG = "zh"
 USERS = ("scheme_owner", "system_manager")
@@ -41,7 +42,7 @@ def app_labels() -> dict[str, str]:
 	for report in reports():
 		add(report.name, "Report")
 	for path in MODULE.glob("report/*/*.js"):
-		for label in re.findall(r'label:\s*__\("([^"]+)"\)', path.read_text()):
+		for label in re.findall(r'label:\s*__\("([^"]+)"\)', report_script(path)):
 			add(label, f"{path.name} filter")
 	for path in (APP / "services" / "reports").glob("*.py"):
 		for label in re.findall(r'"label":\s*_\("([^"]+)"\)', path.read_text()):

@@ -184,3 +184,20 @@ def test_no_duplicate_sources(rows):
 def test_translations_differ_from_source(translations):
 	untranslated = {s for s, t in translations.items() if s == t and s not in SAME_AS_SOURCE}
 	assert not untranslated, _report("Translations identical to their source:", untranslated)
+
+
+def test_report_scripts_call_only_defined_filter_helpers():
+	"""Every `postloan_performance.report.<helper>(…)` a report's .js calls exists in report_filters.js
+	(report_script raises on an unknown one), and the helpers' filters carry their translated labels."""
+	from tests.report_js import report_script, shared_helpers
+
+	helpers = shared_helpers()
+	assert {"company", "closed_months", "review_cycle", "layer", "team", "set_latest_review_cycle"} <= set(
+		helpers
+	)
+	calls = 0
+	for path in sorted(APP.glob("postloan_performance/report/*/*.js")):
+		text = path.read_text(encoding="utf-8")
+		calls += text.count("postloan_performance.report.")
+		assert "postloan_performance.report." not in report_script(path), path.name
+	assert calls >= 10
