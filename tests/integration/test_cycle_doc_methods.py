@@ -94,6 +94,33 @@ def test_cycle_steps_through_the_document_methods(committed_cycle):
 	# once a step ran, the others still refuse other roles
 	assert _run("doc-lead@plp.test", cycle, "start_calibration").status_code == 403
 	assert _status(cycle) == "Scoring"
+	# the reviews (not cycle steps): skipped by the scheme owner through the appraisal's workflow
+	from frappe.model.workflow import apply_workflow
+
+	appraisal_name = frappe.db.get_value("PL Appraisal", {"review_cycle": cycle}, "name")
+	frappe.set_user("doc-manager@plp.test")
+	for action in ("Skip Self Review", "Skip Manager Review"):
+		apply_workflow(frappe.get_doc("PL Appraisal", appraisal_name), action)
+	frappe.set_user("Administrator")
+	frappe.db.commit()
+	# the rest of the cycle, each step refused to a team leader first
+	for method, status in (
+		("start_calibration", "Calibration"),
+		("approve_all", None),
+		("publish_cycle", "Published"),
+		("close_cycle", "Closed"),
+	):
+		before = _status(cycle)
+		assert _run("doc-lead@plp.test", cycle, method).status_code == 403, method
+		assert _status(cycle) == before
+		response = _run("doc-manager@plp.test", cycle, method)
+		assert response.status_code == 200, (method, response.get_data(as_text=True)[:300])
+		if status:
+			assert _status(cycle) == status, method
+	appraisal = frappe.db.get_value(
+		"PL Appraisal", {"review_cycle": cycle}, ["status", "docstatus"], as_dict=True
+	)
+	assert appraisal.docstatus == 1 and appraisal.status in ("Published", "Acknowledged"), appraisal
 
 
 def test_the_old_dotted_path_runs_the_same_step():
