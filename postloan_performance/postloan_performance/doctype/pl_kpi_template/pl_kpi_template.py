@@ -10,6 +10,8 @@ from postloan_performance.engine import EngineError
 from postloan_performance.engine.bands import BandError, parse_bands
 from postloan_performance.engine.scoring import validate_targets
 from postloan_performance.install import default_grade_bands
+from postloan_performance.services import scheme_versions
+from postloan_performance.services.access import MANAGER_ROLES, require_roles
 from postloan_performance.services.engine_messages import throw_engine_error
 
 TOLERANCE = 0.001
@@ -56,6 +58,13 @@ class PLKPITemplate(Document):
 		self_weight: DF.Float
 		subordinate_weight: DF.Float
 		template_name: DF.Data
+		version_of: DF.Link | None
+		version_status: DF.Literal["Active", "Draft", "Superseded"]
+		previous_version: DF.Link | None
+		effective_to: DF.Date | None
+		adopted_by: DF.Link | None
+		adopted_on: DF.Datetime | None
+		adoption_reason: DF.SmallText | None
 		threshold_score: DF.Float
 		use_forced_distribution: DF.Check
 
@@ -69,6 +78,28 @@ class PLKPITemplate(Document):
 		self.validate_feedback()
 		self.validate_grades()
 		self.validate_scoring_settings()
+		scheme_versions.validate_not_in_use(self)
+		scheme_versions.validate_single_active(self)
+
+	@frappe.whitelist()
+	def new_version(self) -> str:
+		"""Copy this template as the next draft version of its scheme."""
+		require_roles(*MANAGER_ROLES)
+		self.check_permission("write")
+		return scheme_versions.new_version(self.name)
+
+	@frappe.whitelist()
+	def version_diff(self) -> dict:
+		"""What this version changes against its predecessor."""
+		self.check_permission("read")
+		return scheme_versions.version_diff(self.name)
+
+	@frappe.whitelist()
+	def adopt_version(self, effective_from: str, reason: str) -> dict:
+		"""Activate this draft version from a date, closing its predecessor the day before."""
+		require_roles(*MANAGER_ROLES)
+		self.check_permission("write")
+		return scheme_versions.adopt(self.name, effective_from, reason)
 
 	def on_update(self):
 		if self.is_default:
