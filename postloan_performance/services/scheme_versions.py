@@ -85,8 +85,26 @@ def new_version(name: str) -> str:
 			"adoption_reason": None,
 		}
 	)
+	copy.flags.new_version = True
 	copy.insert()
 	return copy.name
+
+
+VERSION_FIELDS = (
+	"version_of",
+	"previous_version",
+	"effective_to",
+	"adopted_by",
+	"adopted_on",
+	"adoption_reason",
+)
+
+
+def start_own_chain(doc) -> None:
+	"""A template made other than by New Version (a copy, a new one) is the first of its own chain."""
+	for field in VERSION_FIELDS:
+		doc.set(field, None)
+	doc.version_status = "Active"
 
 
 def version_diff(name: str) -> dict:

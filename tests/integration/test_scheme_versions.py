@@ -190,3 +190,17 @@ def test_only_the_scheme_owner_versions_and_adopts_over_rest(world, rest):
 	finally:
 		frappe.delete_doc(TEMPLATE, created, force=True, ignore_permissions=True)
 		frappe.db.commit()
+
+
+def test_a_plain_copy_of_a_version_starts_its_own_scheme(v1):
+	v2 = frappe.get_doc(TEMPLATE, v1.new_version())
+	v2.adopt_version("2026-04-01", "Next quarter")
+	copy = frappe.copy_doc(frappe.get_doc(TEMPLATE, v2.name))
+	copy.template_name = "_Test PL Versioned Copy"
+	copy.insert()
+	assert (copy.version_of, copy.previous_version, copy.version_status, copy.effective_to) == (
+		None,
+		None,
+		"Active",
+		None,
+	)

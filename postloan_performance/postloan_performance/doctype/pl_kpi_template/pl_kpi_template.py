@@ -101,6 +101,10 @@ class PLKPITemplate(Document):
 		self.check_permission("write")
 		return scheme_versions.adopt(self.name, effective_from, reason)
 
+	def before_insert(self):
+		if not self.flags.new_version:
+			scheme_versions.start_own_chain(self)
+
 	def on_update(self):
 		if self.is_default:
 			# one default template per layer
