@@ -24,6 +24,66 @@ frappe.ui.form.on("PL KPI Template", {
 				);
 			}, __("Versions"));
 		}
+		const owner = ["PL Performance Manager", "System Manager"].some((r) => frappe.user.has_role(r));
+		const cycle_field = [
+			{
+				fieldname: "review_cycle",
+				fieldtype: "Link",
+				label: __("Review Cycle"),
+				options: "PL Review Cycle",
+				reqd: 1,
+				get_query: () => ({ filters: { status: ["!=", "Draft"] } }),
+			},
+		];
+		if (owner) frm.add_custom_button(__("What-If…"), () => {
+			frappe.prompt(
+				cycle_field,
+				(values) => {
+					frm.call({
+						method: "what_if",
+						doc: frm.doc,
+						args: values,
+						freeze: true,
+						freeze_message: __("Running What-If"),
+					}).then((r) => {
+						if (!r.message) return;
+						if (r.message.status === "Queued") {
+							frappe.show_alert({
+								message: __("What-if queued; its form shows the progress."),
+								indicator: "blue",
+							});
+							frappe.set_route("Form", "PL Scheme What-If", r.message.name);
+						} else {
+							frappe.set_route("query-report", "Scheme What-If Comparison", { what_if: r.message.name });
+						}
+					});
+				},
+				__("What-If: Score a Past Cycle with This Version"),
+				__("Run")
+			);
+		}, __("Versions"));
+		if (owner || frappe.user.has_role("PL Executive")) frm.add_custom_button(__("What-If Runs"), () => {
+			frappe.set_route("List", "PL Scheme What-If", { template: frm.doc.name });
+		}, __("Versions"));
+		if (owner && frm.doc.version_status === "Draft") {
+			frm.add_custom_button(__("Apply KPI Health Targets…"), () => {
+				frappe.prompt(
+					cycle_field,
+					(values) => {
+						frm.call({ method: "apply_suggested_targets", doc: frm.doc, args: values }).then((r) => {
+							const changed = (r.message && r.message.changed) || [];
+							frappe.show_alert({
+								message: __("{0} targets changed", [changed.length]),
+								indicator: changed.length ? "green" : "orange",
+							});
+							frm.reload_doc();
+						});
+					},
+					__("Apply KPI Health's Suggested Targets"),
+					__("Apply")
+				);
+			}, __("Versions"));
+		}
 		if (frm.doc.previous_version) {
 			frm.call("version_diff").then((r) => {
 				frm.get_field("version_diff_html").$wrapper.html((r.message && r.message.html) || "");

@@ -10,7 +10,7 @@ from postloan_performance.engine import EngineError
 from postloan_performance.engine.bands import BandError, parse_bands
 from postloan_performance.engine.scoring import validate_targets
 from postloan_performance.install import default_grade_bands
-from postloan_performance.services import scheme_versions
+from postloan_performance.services import scheme_versions, scheme_whatif
 from postloan_performance.services.access import MANAGER_ROLES, require_roles
 from postloan_performance.services.engine_messages import throw_engine_error
 
@@ -100,6 +100,22 @@ class PLKPITemplate(Document):
 		require_roles(*MANAGER_ROLES)
 		self.check_permission("write")
 		return scheme_versions.adopt(self.name, effective_from, reason)
+
+	@frappe.whitelist()
+	def what_if(self, review_cycle: str, background: bool = False) -> dict:
+		"""Score a past review cycle's people with this version, without touching their appraisals: a
+		new PL Scheme What-If, run now when small, else queued."""
+		require_roles(*MANAGER_ROLES)
+		self.check_permission("read")
+		name = scheme_whatif.create(self.name, review_cycle)
+		return scheme_whatif.run(name, background=True if background else None)
+
+	@frappe.whitelist()
+	def apply_suggested_targets(self, review_cycle: str) -> dict:
+		"""Set this draft version's targets to KPI Health's suggestions over a review cycle."""
+		require_roles(*MANAGER_ROLES)
+		self.check_permission("write")
+		return scheme_whatif.apply_suggested_targets(self.name, review_cycle)
 
 	def before_insert(self):
 		if not self.flags.new_version:
