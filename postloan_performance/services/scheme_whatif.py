@@ -18,7 +18,6 @@ Small runs (up to ``SYNC_LIMIT`` people) run in the request; larger ones on the 
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 import frappe
 from frappe import _
@@ -191,16 +190,12 @@ def move(before: str | None, after: str | None, order: list[str]) -> int:
 
 
 def summary(rows: list[dict], order: list[str]) -> dict:
-	moves = Counter(
-		(move(r["baseline_grade"], r["grade"], order) > 0)
-		- (move(r["baseline_grade"], r["grade"], order) < 0)
-		for r in rows
-	)
+	moves = [move(r["baseline_grade"], r["grade"], order) for r in rows]
 	n = len(rows)
 	return {
 		"subjects": n,
-		"moved_up": moves[1],
-		"moved_down": moves[-1],
+		"moved_up": sum(1 for m in moves if m > 0),
+		"moved_down": sum(1 for m in moves if m < 0),
 		"mean_score_before": sum(r["baseline_score"] for r in rows) / n if n else 0,
 		"mean_score_after": sum(flt(r["score"]) for r in rows) / n if n else 0,
 	}
