@@ -181,7 +181,9 @@ def test_what_if_equals_a_trial_cycle_with_the_version_and_touches_no_appraisal(
 		assert row["baseline_score"] == pytest.approx(past[row["employee"]].total_score, abs=1e-6)
 		assert row["baseline_grade"] == past[row["employee"]].grade
 	# the version changes grades for somebody, so the comparison is not vacuous
-	assert any(r["grade"] != r["baseline_grade"] for r in rows), [(r["baseline_score"], r["baseline_grade"], r["score"], r["grade"]) for r in rows]
+	assert any(r["grade"] != r["baseline_grade"] for r in rows), [
+		(r["baseline_score"], r["baseline_grade"], r["score"], r["grade"]) for r in rows
+	]
 	doc = frappe.get_doc(WHAT_IF, name)
 	assert (doc.status, doc.subjects, doc.layer, doc.run_by) == (
 		"Completed",
@@ -317,3 +319,14 @@ def test_kpi_health_targets_go_onto_a_draft_version_in_one_step(data):
 	active = frappe.get_doc(TEMPLATE, "Collection - Default")
 	with pytest.raises(frappe.ValidationError, match="draft version"):
 		active.apply_suggested_targets(data.past)
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_a_what_if_of_the_version_the_cycle_used_reproduces_its_results(data, layer):
+	name = run_what_if(data, f"{layer} - Default")
+	rows = scheme_whatif.results(name)
+	assert rows, layer
+	for row in rows:
+		assert row["score"] == pytest.approx(row["baseline_score"], abs=1e-6), row["employee"]
+		assert row["grade"] == row["baseline_grade"], row["employee"]
+	assert frappe.db.get_value(WHAT_IF, name, ["moved_up", "moved_down"]) == (0, 0)
