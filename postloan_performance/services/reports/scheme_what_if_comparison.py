@@ -35,13 +35,15 @@ def get_data(filters: dict) -> dict:
 	require(filters, "what_if")
 	require_roles(*MANAGER_ROLES, EXECUTIVE_ROLE)
 	name = filters["what_if"]
-	frappe.has_permission(scheme_whatif.DOCTYPE, "read", doc=name, throw=True)
 	doc = frappe.db.get_value(
 		scheme_whatif.DOCTYPE,
 		name,
 		["name", "template", "review_cycle", "layer", "status"],
 		as_dict=True,
 	)
+	if not doc:
+		frappe.throw(_("{0} {1} not found").format(_(scheme_whatif.DOCTYPE), name), frappe.DoesNotExistError)
+	frappe.has_permission(scheme_whatif.DOCTYPE, "read", doc=name, throw=True)
 	if doc.status != "Completed":
 		return {
 			"columns": [],
