@@ -135,59 +135,21 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 			),
 			title=_("Not Allowed"),
 		)
-	window = Window(cycle.period_start, cycle.period_end, cycle.baseline_start, cycle.baseline_end)
-	cache = FrameCache(window, cycle_name)
 	names = [h.name for h in headers]
 	lines = _locked_lines(names)
-	kpis = {
-		k.name: k
-		for k in frappe.get_all(
-			"PL KPI",
-			filters={"name": ("in", list({line.kpi for line in lines}) or [""])},
-			fields=["name", "method", "builtin_metric", "formula", "server_script", "subject"],
-		)
-	}
-	subjects = SubjectBuilder(headers)
-	header_by_name = {h.name: h for h in headers}
-	_progress(publish_progress, 1, 4, _("Loading post-loan data"))
-
-	# What has to be computed: (metric code, subject kind) pairs, server scripts, 360.
-	needed: set[tuple[str, str]] = set()
-	for line in lines:
-		kpi = kpis[line.kpi]
-		kind = subjects.kind(kpi, header_by_name[line.parent])
-		for code in _metric_codes(kpi):
-			needed.add((code, kind))
-	values = {
-		(code, kind): compute_metric(code, cache, subjects.frame(kind)) for code, kind in sorted(needed)
-	}
-	data_dates = {(code, kind): cache.data_date(code, kind == PORTFOLIO) for code, kind in needed}
-	script_values = _run_server_scripts(kpis, lines, header_by_name, subjects, window)
-	ratings = load_ratings(names)
-	_progress(publish_progress, 2, 4, _("Scoring"))
-
 	by_parent = _group_by(lines, "parent")
-	templates = {t: frappe.get_doc("PL KPI Template", t) for t in {h.template for h in headers}}
+	before = {
+		h.name: (
+			{line.name: {f: line.get(f) for f in LINE_RESULT_FIELDS} for line in by_parent.get(h.name, [])},
+			{f: h.get(f) for f in HEADER_RESULT_FIELDS},
+		)
+		for h in headers
+	}
+	queries = score_rows(cycle, headers, lines, lambda step, text: _progress(publish_progress, step, 4, text))
 	line_updates, header_updates, versions = {}, {}, {}
 	for header in headers:
-		tpl = templates[header.template]
 		own_lines = by_parent.get(header.name, [])
-		before_lines = {line.name: {f: line.get(f) for f in LINE_RESULT_FIELDS} for line in own_lines}
-		before_header = {f: header.get(f) for f in HEADER_RESULT_FIELDS}
-		qualitative = qualitative_from_ratings(ratings.get(header.name), tpl)
-		for line in own_lines:
-			kpi = kpis[line.kpi]
-			kind = subjects.kind(kpi, header)
-			subject = subjects.subject(kind, header)
-			actual, data_date = _actual_for(
-				kpi, kind, subject, values, data_dates, script_values, qualitative, window
-			)
-			if kpi.method == "Manual":
-				continue  # typed by the team leader; only scored
-			line.actual = 0 if actual is None else actual
-			line.no_data = 1 if actual is None else 0
-			line.data_date = data_date
-		apply_scores(header, own_lines, tpl, qualitative)
+		before_lines, before_header = before[header.name]
 		changed_lines = []
 		for line in own_lines:
 			diff = _diff(before_lines[line.name], line, LINE_RESULT_FIELDS)
@@ -222,8 +184,71 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 		"lines": len(lines),
 		"changed_appraisals": len(header_updates),
 		"statements": statements,
-		"queries_by_frame": cache.queries,
+		"queries_by_frame": queries,
 	}
+
+
+def score_rows(cycle, headers: list, lines: list, progress=None) -> int:
+	"""Compute the KPI actuals of ``lines`` and score them and their ``headers``, in memory.
+
+	The one computation path of KPI values, scores and grades: :func:`compute_appraisals` runs it on
+	the locked rows of draft appraisals and writes what changed; the scheme what-if
+	(``services/scheme_whatif.py``) runs it on rows built from another template and writes nothing.
+	``cycle`` gives the period (``period_start``/``period_end``/``baseline_*``, ``name``); each header
+	names its ``template``, ``employee``, ``pl_team`` and ``layer``; lines carry ``parent`` (the
+	header's name, also the key of its 360 ratings) and the template's rule fields. Manual lines keep
+	their actual. ``progress(step, description)`` is told of steps 1 and 2 of 4. Returns the number of
+	data-frame queries."""
+	progress = progress or (lambda step, text: None)
+	window = Window(cycle.period_start, cycle.period_end, cycle.baseline_start, cycle.baseline_end)
+	cache = FrameCache(window, cycle.name)
+	kpis = {
+		k.name: k
+		for k in frappe.get_all(
+			"PL KPI",
+			filters={"name": ("in", list({line.kpi for line in lines}) or [""])},
+			fields=["name", "method", "builtin_metric", "formula", "server_script", "subject"],
+		)
+	}
+	subjects = SubjectBuilder(headers)
+	header_by_name = {h.name: h for h in headers}
+	progress(1, _("Loading post-loan data"))
+
+	# What has to be computed: (metric code, subject kind) pairs, server scripts, 360.
+	needed: set[tuple[str, str]] = set()
+	for line in lines:
+		kpi = kpis[line.kpi]
+		kind = subjects.kind(kpi, header_by_name[line.parent])
+		for code in _metric_codes(kpi):
+			needed.add((code, kind))
+	values = {
+		(code, kind): compute_metric(code, cache, subjects.frame(kind)) for code, kind in sorted(needed)
+	}
+	data_dates = {(code, kind): cache.data_date(code, kind == PORTFOLIO) for code, kind in needed}
+	script_values = _run_server_scripts(kpis, lines, header_by_name, subjects, window)
+	ratings = load_ratings(list(header_by_name))
+	progress(2, _("Scoring"))
+
+	by_parent = _group_by(lines, "parent")
+	templates = {t: frappe.get_doc("PL KPI Template", t) for t in {h.template for h in headers}}
+	for header in headers:
+		tpl = templates[header.template]
+		own_lines = by_parent.get(header.name, [])
+		qualitative = qualitative_from_ratings(ratings.get(header.name), tpl)
+		for line in own_lines:
+			kpi = kpis[line.kpi]
+			kind = subjects.kind(kpi, header)
+			subject = subjects.subject(kind, header)
+			actual, data_date = _actual_for(
+				kpi, kind, subject, values, data_dates, script_values, qualitative, window
+			)
+			if kpi.method == "Manual":
+				continue  # typed by the team leader; only scored
+			line.actual = 0 if actual is None else actual
+			line.no_data = 1 if actual is None else 0
+			line.data_date = data_date
+		apply_scores(header, own_lines, tpl, qualitative)
+	return cache.queries
 
 
 def expression_time_limit() -> float:

@@ -385,15 +385,7 @@ def propose_grades(cycle_name: str) -> dict:
 	for row in rows:
 		by_layer[row.layer].append(row)
 	for layer_rows in by_layer.values():
-		tpl = templates[layer_rows[0].template]
-		shares = {b.grade: flt(b.forced_share) for b in tpl.grade_bands}
-		order = [b.grade for b in sorted(tpl.grade_bands, key=lambda b: -flt(b.min_score))]
-		if tpl.use_forced_distribution:
-			proposal = scoring.forced_distribution(
-				{r.name: flt(r.total_score) for r in layer_rows}, shares, grade_order=order
-			)
-		else:
-			proposal = {r.name: r.grade for r in layer_rows}
+		proposal = proposed_grades(templates[layer_rows[0].template], layer_rows)
 		for row in layer_rows:
 			if row.calibration_reason:  # a calibrator's override stands
 				continue
@@ -402,6 +394,16 @@ def propose_grades(cycle_name: str) -> dict:
 				updates[row.name] = {"calibrated_grade": grade, "final_grade": grade}
 	bulk_update("PL Appraisal", updates)
 	return {"proposed": len(updates)}
+
+
+def proposed_grades(tpl, rows) -> dict[str, str]:
+	"""The calibration proposal for one layer's rows (``name``, ``total_score``, ``grade``): the forced
+	distribution by rank when the template uses it, else each row's own grade."""
+	if not tpl.use_forced_distribution:
+		return {r.name: r.grade for r in rows}
+	shares = {b.grade: flt(b.forced_share) for b in tpl.grade_bands}
+	order = [b.grade for b in sorted(tpl.grade_bands, key=lambda b: -flt(b.min_score))]
+	return scoring.forced_distribution({r.name: flt(r.total_score) for r in rows}, shares, grade_order=order)
 
 
 def calibration_view(cycle_name: str) -> list[dict]:

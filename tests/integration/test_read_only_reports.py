@@ -78,11 +78,13 @@ def typical_filters() -> frappe._dict:
 	"""Filters that let every report reach its queries (its result does not matter here)."""
 	cycle = frappe.get_all("PL Review Cycle", pluck="name", limit_page_length=1, order_by="creation asc")
 	company = frappe.get_all("Company", pluck="name", limit_page_length=1, order_by="creation asc")
+	what_if = frappe.get_all("PL Scheme What-If", pluck="name", limit_page_length=1, order_by="creation asc")
 	return frappe._dict(
 		review_cycle=cycle[0] if cycle else "_Test PL No Such Cycle",
 		company=company[0] if company else None,
 		from_date="2026-01-01",
 		to_date="2026-03-31",
+		what_if=what_if[0] if what_if else "_Test PL No Such What-If",
 	)
 
 

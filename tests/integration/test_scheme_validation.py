@@ -94,7 +94,9 @@ def test_migrate_leaves_edited_defaults_alone():
 	kpi.save()
 	tpl = frappe.get_doc("PL KPI Template", "Collection - Default")
 	tpl.items[0].target = 55
-	tpl.save()
+	# an edit to a default template no appraisal uses yet (appraisals of other tests may exist)
+	with patch("postloan_performance.services.scheme_versions.in_use", return_value=False):
+		tpl.save()
 
 	# sync_fixtures commits; keep this test inside its rolled-back transaction.
 	with patch.object(frappe.db, "commit"):
@@ -339,10 +341,16 @@ def test_team_with_three_members_cycle_and_appraisal(people):
 	assert appraisal.company == COMPANY
 	assert [line.kpi for line in appraisal.kpis] == ["COL-SUCCESS-RATE", "COL-CYCLE-DAYS", "COL-CSAT"]
 	assert appraisal.kpis[1].direction == "Lower is Better"
-	# Template edits later never rewrite a running cycle's lines.
+	# A template in use is not edited but superseded by a new version; that never rewrites a running
+	# cycle's lines.
 	tpl = frappe.get_doc("PL KPI Template", "Collection - Default")
 	tpl.items[0].target = 45
-	tpl.save()
+	with pytest.raises(frappe.ValidationError, match="cannot be edited"):
+		tpl.save()
+	version = frappe.get_doc("PL KPI Template", tpl.new_version())
+	version.items[0].target = 45
+	version.save()
+	version.adopt_version("2027-01-01", "Lower the success-rate target")
 	appraisal.reload()
 	assert appraisal.kpis[0].target == 50
 

@@ -10,6 +10,8 @@ from postloan_performance.engine import EngineError
 from postloan_performance.engine.bands import BandError, parse_bands
 from postloan_performance.engine.scoring import validate_targets
 from postloan_performance.install import default_grade_bands
+from postloan_performance.services import scheme_versions, scheme_whatif
+from postloan_performance.services.access import MANAGER_ROLES, require_roles
 from postloan_performance.services.engine_messages import throw_engine_error
 
 TOLERANCE = 0.001
@@ -56,6 +58,13 @@ class PLKPITemplate(Document):
 		self_weight: DF.Float
 		subordinate_weight: DF.Float
 		template_name: DF.Data
+		version_of: DF.Link | None
+		version_status: DF.Literal["Active", "Draft", "Superseded"]
+		previous_version: DF.Link | None
+		effective_to: DF.Date | None
+		adopted_by: DF.Link | None
+		adopted_on: DF.Datetime | None
+		adoption_reason: DF.SmallText | None
 		threshold_score: DF.Float
 		use_forced_distribution: DF.Check
 
@@ -69,6 +78,48 @@ class PLKPITemplate(Document):
 		self.validate_feedback()
 		self.validate_grades()
 		self.validate_scoring_settings()
+		scheme_versions.validate_not_in_use(self)
+		scheme_versions.validate_single_active(self)
+
+	@frappe.whitelist()
+	def new_version(self) -> str:
+		"""Copy this template as the next draft version of its scheme."""
+		require_roles(*MANAGER_ROLES)
+		self.check_permission("write")
+		return scheme_versions.new_version(self.name)
+
+	@frappe.whitelist()
+	def version_diff(self) -> dict:
+		"""What this version changes against its predecessor."""
+		self.check_permission("read")
+		return scheme_versions.version_diff(self.name)
+
+	@frappe.whitelist()
+	def adopt_version(self, effective_from: str, reason: str) -> dict:
+		"""Activate this draft version from a date, closing its predecessor the day before."""
+		require_roles(*MANAGER_ROLES)
+		self.check_permission("write")
+		return scheme_versions.adopt(self.name, effective_from, reason)
+
+	@frappe.whitelist()
+	def what_if(self, review_cycle: str, background: bool = False) -> dict:
+		"""Score a past review cycle's people with this version, without touching their appraisals: a
+		new PL Scheme What-If, run now when small, else queued."""
+		require_roles(*MANAGER_ROLES)
+		self.check_permission("read")
+		name = scheme_whatif.create(self.name, review_cycle)
+		return scheme_whatif.run(name, background=True if background else None)
+
+	@frappe.whitelist()
+	def apply_suggested_targets(self, review_cycle: str) -> dict:
+		"""Set this draft version's targets to KPI Health's suggestions over a review cycle."""
+		require_roles(*MANAGER_ROLES)
+		self.check_permission("write")
+		return scheme_whatif.apply_suggested_targets(self.name, review_cycle)
+
+	def before_insert(self):
+		if not self.flags.new_version:
+			scheme_versions.start_own_chain(self)
 
 	def on_update(self):
 		if self.is_default:

@@ -6,6 +6,8 @@ from frappe import _
 from frappe.model.document import Document
 from frappe.utils import getdate
 
+from postloan_performance.services import scheme_versions
+
 
 class PLReviewCycle(Document):
 	# begin: auto-generated types
@@ -79,18 +81,27 @@ class PLReviewCycle(Document):
 		layers = [row.layer for row in self.templates]
 		if len(set(layers)) != len(layers):
 			frappe.throw(_("Choose one template per layer."), title=_("Duplicate Layer"))
+		if self.status == "Draft":
+			self.use_versions_active_at_start()
 		templates = {
 			t.name: t
 			for t in frappe.get_all(
 				"PL KPI Template",
 				filters={"name": ("in", [r.template for r in self.templates])},
-				fields=["name", "layer", "disabled", "company"],
+				fields=["name", "layer", "disabled", "company", "version_status"],
 			)
 		}
 		for row in self.templates:
 			tpl = templates.get(row.template)
 			if not tpl:
 				continue  # link validation reports it
+			if tpl.version_status == "Draft" and not self.is_trial:
+				frappe.throw(
+					_(
+						"Row {0}: template {1} is a draft version; adopt it first or use it in a trial cycle."
+					).format(row.idx, frappe.bold(row.template)),
+					title=_("Draft Version"),
+				)
 			if tpl.layer != row.layer:
 				frappe.throw(
 					_("Row {0}: template {1} is for layer {2}, not {3}.").format(
@@ -108,6 +119,26 @@ class PLReviewCycle(Document):
 						row.idx, frappe.bold(row.template), tpl.company
 					)
 				)
+
+	def use_versions_active_at_start(self):
+		"""Each layer uses the version of its chosen scheme that is active at the period start; a draft
+		version chosen for a trial cycle stays as chosen."""
+		if not self.period_start:
+			return
+		drafts = set(
+			frappe.get_all(
+				"PL KPI Template",
+				filters={"name": ("in", [r.template for r in self.templates]), "version_status": "Draft"},
+				pluck="name",
+			)
+		)
+		for row in self.templates:
+			if (
+				row.template
+				and row.template not in drafts
+				and frappe.db.exists("PL KPI Template", row.template)
+			):
+				row.template = scheme_versions.active_version(row.template, self.period_start)
 
 	def validate_teams(self):
 		names = [row.pl_team for row in self.teams]
