@@ -106,6 +106,7 @@ ROLE_ONLY_DOCTYPES = (
 	"PL Risk Assessment",
 	"PL Risk Event",
 	"PL Scheme Briefing",
+	"PL Scheme What-If",
 	"PL Service Ticket",
 	"PL Team",
 	"PL Warning Rule",
@@ -241,7 +242,8 @@ def _json(response):
 def _method(client, method: str, **data):
 	if method in DOC_METHODS:  # a whitelisted document method: through run_doc_method
 		doctype, function = DOC_METHODS[method]
-		data = {"dt": doctype, "dn": data.pop("dn"), "method": function, **data}
+		name = data.pop("dn")
+		data = {"dt": doctype, "dn": name, "method": function, "args": json.dumps(data)}
 		method = "frappe.handler.run_doc_method"
 	payload = {
 		k: (json.dumps(v) if isinstance(v, dict | list) else v) for k, v in data.items() if v is not None
@@ -597,6 +599,13 @@ def matrix_world(world):
 				),
 			)
 		)
+	# a scheme what-if over the world's cycle (its per-person results are the scheme owner's only)
+	from postloan_performance.services import scheme_whatif
+
+	world.template = frappe.db.get_value("PL Appraisal", a.ada, "template")
+	world.what_if = scheme_whatif.create(world.template, world.cycle)
+	scheme_whatif.execute(world.what_if)
+	made.append(("PL Scheme What-If", world.what_if))
 	# an open assignment on every row of the private DocTypes (the sidebar's "Assigned To" counts)
 	for doctype in RULES:
 		for name in frappe.get_all(doctype, pluck="name"):
@@ -930,6 +939,7 @@ FILTER_VALUES = {
 	"to_date": lambda w: ["2030-12-31"],
 	"payout_run": lambda w: [w.payout_run],
 	"include_trial": lambda w: [1],
+	"what_if": lambda w: [w.what_if],
 }
 # Reports of anonymous answers: no group of fewer than the minimum is shown (fieldname of the count).
 ANONYMOUS_GROUPS = {"PL Satisfaction Survey": "responses"}
@@ -1253,11 +1263,47 @@ CYCLE_STEPS = (
 )
 DOC_METHODS = {f"{CYCLE_CONTROLLER}.PLReviewCycle.{m}": ("PL Review Cycle", m) for m in CYCLE_STEPS}
 METHOD_CALLERS.update({m: (MANAGER, lambda w: {"dn": w.trial}) for m in DOC_METHODS})
+TEMPLATE_CONTROLLER = "postloan_performance.postloan_performance.doctype.pl_kpi_template.pl_kpi_template"
+WHAT_IF_CONTROLLER = "postloan_performance.postloan_performance.doctype.pl_scheme_what_if.pl_scheme_what_if"
+# scheme versions and what-if: (roles, arguments, the test file that calls the method)
+SCHEME_METHODS = {
+	f"{TEMPLATE_CONTROLLER}.PLKPITemplate.new_version": (
+		MANAGER,
+		lambda w: {"dn": w.template},
+		"test_scheme_versions.py",
+	),
+	f"{TEMPLATE_CONTROLLER}.PLKPITemplate.adopt_version": (
+		MANAGER,
+		lambda w: {"dn": w.template, "effective_from": "2026-01-01", "reason": "matrix"},
+		"test_scheme_versions.py",
+	),
+	f"{TEMPLATE_CONTROLLER}.PLKPITemplate.version_diff": (ANY_PL_ROLE, None, "test_scheme_versions.py"),
+	f"{TEMPLATE_CONTROLLER}.PLKPITemplate.what_if": (
+		MANAGER,
+		lambda w: {"dn": w.template, "review_cycle": w.cycle},
+		"test_scheme_whatif_access.py",
+	),
+	f"{TEMPLATE_CONTROLLER}.PLKPITemplate.apply_suggested_targets": (
+		MANAGER,
+		lambda w: {"dn": w.template, "review_cycle": w.cycle},
+		"test_scheme_whatif.py",
+	),
+	f"{WHAT_IF_CONTROLLER}.PLSchemeWhatIf.run_what_if": (
+		MANAGER,
+		lambda w: {"dn": w.what_if},
+		"test_scheme_whatif_access.py",
+	),
+}
+for _method_name, (_roles, _arguments, _test) in SCHEME_METHODS.items():
+	_doctype = "PL Scheme What-If" if _method_name.startswith(WHAT_IF_CONTROLLER) else "PL KPI Template"
+	DOC_METHODS[_method_name] = (_doctype, _method_name.rsplit(".", 1)[1])
+	METHOD_CALLERS[_method_name] = (_roles, _arguments)
 # Methods open to every PL role that answer about one row: called with each row of that DocType (one
 # sample) the user may not read, they answer 403 too.
 METHOD_ROWS = {
 	API + "feedback_summary": ("PL Appraisal", "appraisal"),
 	API + "my_collection_queue": ("Employee", "employee"),
+	f"{TEMPLATE_CONTROLLER}.PLKPITemplate.version_diff": ("PL KPI Template", "dn"),
 }
 METHOD_NAMES = sorted(METHOD_CALLERS)
 METHOD_RESULTS: dict[tuple[str, str], str] = {}
@@ -1433,7 +1479,8 @@ WHITELISTED_TESTS = {
 	"postloan_performance.privacy.get_count": "test_privacy_matrix.py",
 	"postloan_performance.privacy.get_group_by_count": "test_privacy_matrix.py",
 	"postloan_performance.privacy.reportview_get": "test_privacy_matrix.py",
-	**{m: "test_cycle_doc_methods.py" for m in DOC_METHODS},
+	**{m: "test_cycle_doc_methods.py" for m in DOC_METHODS if m.startswith(CYCLE_CONTROLLER)},
+	**{m: test for m, (_r, _a, test) in SCHEME_METHODS.items()},
 }
 
 
