@@ -19,6 +19,7 @@ from postloan_performance.services.demo.payout import _make_payout
 from postloan_performance.services.demo.people import _make_briefing, _make_users
 from postloan_performance.services.demo.plan import DEMO_ABBR, DEMO_COMPANY, cycle_plan, demo_dataset
 from postloan_performance.services.demo.remove import remove_demo
+from postloan_performance.services.demo.scheme_trial import make_what_if
 
 
 # ---------------------------------------------------------------- make
@@ -88,6 +89,7 @@ def make_demo(
 			cycles.append(_run_cycle(ctx, spec, index, previous, progress))
 			previous = spec.cycle_name
 		payout = _make_payout(plan)
+		what_if = make_what_if()
 	finally:
 		frappe.set_user(original_user)
 
@@ -100,6 +102,7 @@ def make_demo(
 		"seed": seed,
 		"cycles": cycles,
 		"payout": payout,
+		"what_if": what_if,
 		"counts": counts,
 		"checksum": checksum,
 		"users": people.listing,

@@ -8,6 +8,7 @@ from frappe import _
 from postloan_performance.services import portfolio_months
 from postloan_performance.services.demo.inventory import _chunks, _delete, _Scope, demo_counts
 from postloan_performance.services.demo.plan import DEMO_COMPANY
+from postloan_performance.services.demo.scheme_trial import remove_what_ifs
 
 
 # ---------------------------------------------------------------- remove
@@ -17,6 +18,7 @@ def remove_demo(publish_progress: bool = False) -> dict:
 	scope = _Scope()
 	removed = demo_counts()
 	portfolio_months.invalidate_all()  # the Portfolio Quality Trend summary of the demo's loans
+	remove_what_ifs(scope.cycles)  # before the cycles: a what-if links its cycle
 	for doctype, column, values in (
 		# child tables first, then their parents
 		("PL Appraisal KPI", "parent", scope.appraisals),

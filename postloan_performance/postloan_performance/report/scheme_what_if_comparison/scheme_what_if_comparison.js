@@ -22,6 +22,20 @@ frappe.query_reports["Scheme What-If Comparison"] = {
 			default: "Distribution",
 		},
 	],
+	// opens on the latest completed what-if the user may read (unless the route set one)
+	onload(report) {
+		if (report.get_filter_value("what_if")) return;
+		return frappe.db
+			.get_list("PL Scheme What-If", {
+				filters: { status: "Completed" },
+				fields: ["name"],
+				order_by: "modified desc",
+				limit: 1,
+			})
+			.then((rows) => {
+				if (rows.length) report.get_filter("what_if").set_input(rows[0].name);
+			});
+	},
 	formatter(value, row, column, data, default_formatter) {
 		value = default_formatter(value, row, column, data);
 		return data && data.bold ? `<b>${value}</b>` : value;
