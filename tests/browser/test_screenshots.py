@@ -1,5 +1,7 @@
 """The README's screenshots of the desk, written by the suite on demand (--screenshots or
-PLP_SCREENSHOTS=docs): docs/workspace.png and docs/review-cycle.png, as the demo's scheme owner."""
+PLP_SCREENSHOTS=docs): docs/workspace.png, docs/review-cycle.png and docs/scheme-what-if.png (the demo's
+what-if of a draft Collection version, in the Scheme What-If Comparison report), as the demo's scheme
+owner."""
 
 from __future__ import annotations
 
@@ -31,5 +33,13 @@ def test_screenshots(desk, server, screenshots_dir):
 	owner.page.wait_for_timeout(300)
 	owner.page.screenshot(path=str(screenshots_dir / "review-cycle.png"), full_page=False)
 	owner.page.keyboard.press("Escape")
-	for name in ("workspace.png", "review-cycle.png"):
+
+	owner.open("query-report/Scheme What-If Comparison")
+	owner.page.wait_for_function(
+		"() => window.frappe && frappe.query_report && frappe.query_report.report_name"
+		" === 'Scheme What-If Comparison' && frappe.query_report.data && frappe.query_report.data.length"
+	)
+	owner.settle(quiet_ms=1000)
+	owner.page.screenshot(path=str(screenshots_dir / "scheme-what-if.png"), full_page=False)
+	for name in ("workspace.png", "review-cycle.png", "scheme-what-if.png"):
 		assert (screenshots_dir / name).stat().st_size > 10_000
