@@ -158,10 +158,15 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 		kind = subjects.kind(kpi, header_by_name[line.parent])
 		for code in _metric_codes(kpi):
 			needed.add((code, kind))
+	caches = {kind: cache for _code, kind in needed}
+	people_cache = _people_cache(window, cycle_name, needed, subjects)
+	if people_cache is not None:
+		caches.update({kind: people_cache for kind in caches if kind != PORTFOLIO})
 	values = {
-		(code, kind): compute_metric(code, cache, subjects.frame(kind)) for code, kind in sorted(needed)
+		(code, kind): compute_metric(code, caches[kind], subjects.frame(kind))
+		for code, kind in sorted(needed)
 	}
-	data_dates = {(code, kind): cache.data_date(code, kind == PORTFOLIO) for code, kind in needed}
+	data_dates = {(code, kind): caches[kind].data_date(code, kind == PORTFOLIO) for code, kind in needed}
 	script_values = _run_server_scripts(kpis, lines, header_by_name, subjects, window)
 	ratings = load_ratings(names)
 	_progress(publish_progress, 2, 4, _("Scoring"))
@@ -222,8 +227,25 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 		"lines": len(lines),
 		"changed_appraisals": len(header_updates),
 		"statements": statements,
-		"queries_by_frame": cache.queries,
+		"queries_by_frame": cache.queries + (people_cache.queries if people_cache is not None else 0),
+		"subject_sized": people_cache is not None,
 	}
+
+
+def _people_cache(window, cycle_name, needed, subjects):
+	"""A subject-sized frame cache for the people subjects when they are few (see services.subject_frames),
+	else None (the whole period's frames serve every subject)."""
+	from postloan_performance.services import subject_frames
+
+	kinds = {kind for _code, kind in needed if kind != PORTFOLIO}
+	if not kinds or subject_frames.forced_path() == "set":
+		return None
+	people = set()
+	for kind in kinds:
+		people.update(subjects.frame(kind)["employee"].dropna())
+	if len(people) > subject_frames.SUBJECT_READ_LIMIT and subject_frames.forced_path() != "subject":
+		return None
+	return subject_frames.SubjectFrameCache(window, cycle_name, people)
 
 
 def expression_time_limit() -> float:
