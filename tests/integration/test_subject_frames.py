@@ -114,3 +114,40 @@ def test_one_appraisal_per_layer_scores_the_same_on_both_paths(loaded, monkeypat
 	assert compute_appraisals(names=one)["subject_sized"]
 	monkeypatch.setattr(subject_frames, "SUBJECT_READ_LIMIT", 0)
 	assert not compute_appraisals(names=one)["subject_sized"]
+
+
+def test_rows_of_other_peoples_cases_and_missing_snapshots(loaded):  # noqa: F811
+	"""An action logged by A on B's case counts for B (the set-wise rule), so A's subject-sized frames must
+	leave it out; and when A's loans have no snapshot on the last snapshot date, A's NPL ratio has no data
+	there (the engine's "last date" is the whole book's, not A's)."""
+	window = Window(*PERIOD, *BASELINE)
+	collectors = frappe.db.sql_list(
+		"""select collector from `tabPL Collection Case` where name like 'PLM-%%' and collector is not null
+		group by collector order by count(*) desc limit 2"""
+	)
+	a, b = collectors
+	moved = frappe.db.sql(
+		"""select act.name from `tabPL Collection Action` act
+		join `tabPL Collection Case` c on c.name = act.collection_case
+		where c.collector = %(b)s and act.action_on between %(start)s and %(end)s limit 5""",
+		{"b": b, "start": PERIOD[0], "end": PERIOD[1]},
+		pluck=True,
+	)
+	assert moved
+	frappe.db.sql("update `tabPL Collection Action` set collector = %s where name in %s", (a, tuple(moved)))
+	last = FrameCache(window).npl_dates()[0]
+	frappe.db.sql(
+		"""delete s from `tabPL Loan Snapshot` s join `tabPL Collection Case` c on c.loan = s.loan
+		where c.collector = %s and s.as_of_date = %s""",
+		(a, last),
+	)
+	subjects = SubjectBuilder([frappe._dict(employee=a, pl_team=None)]).frame(EMPLOYEE)
+	whole, sized = FrameCache(window), SubjectFrameCache(window, None, [a])
+	problems = []
+	for code in sorted(BUILTIN_METRICS):
+		expected, got = compute_metric(code, whole, subjects)[a], compute_metric(code, sized, subjects)[a]
+		if not _same(float(expected), float(got)):
+			problems.append(f"{code}: whole {expected!r}, subject-sized {got!r}")
+	assert not problems, "\n".join(problems)
+	assert set(moved) & set(frappe.get_all("PL Collection Action", {"collector": a}, pluck="name"))
+	assert math.isnan(compute_metric("npl_ratio", sized, subjects)[a])
