@@ -1,0 +1,71 @@
+"""Measure where subject-sized frames stop paying: compute N appraisals on both paths, N growing.
+
+    cd ~/frappe-bench/sites && PYTHONPATH=<checkout> ../env/bin/python <checkout>/benchmarks/crossover.py \\
+        --site plp-bench.localhost [--sizes 1,10,20,40,80,160] [--repeats 3]
+
+Needs the benchmark data and the cycle's appraisals (run.py, or `create_appraisals` on its cycle). The
+appraisals are taken in name order over all layers (people layers only: Management appraisals read
+portfolio frames on both paths); each size is run `repeats` times per path and rolled back. The result,
+with the machine facts, decides `SUBJECT_READ_LIMIT` in postloan_performance/services/subject_frames.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import interactive
+from _site import OUT_DIR, connect, read_manifest
+
+import frappe
+
+from postloan_performance.services.compute import compute_appraisals
+
+
+def main(argv=None) -> int:
+	parser = argparse.ArgumentParser()
+	parser.add_argument("--site", default="plp-bench.localhost")
+	parser.add_argument("--sizes", default="1,10,20,40,80,160")
+	parser.add_argument("--repeats", type=int, default=3)
+	args = parser.parse_args(argv)
+	connect(args.site)
+	frappe.set_user("Administrator")
+	cycle = read_manifest()["cycle"]
+	names = frappe.get_all(
+		"PL Appraisal",
+		filters={"review_cycle": cycle, "docstatus": 0, "layer": ("!=", "Management")},
+		order_by="name asc",
+		pluck="name",
+	)
+	rows = []
+	for size in (int(s) for s in args.sizes.split(",")):
+		picked = names[:size]
+		row = {"appraisals": len(picked), "machine": interactive.machine_facts()}
+		for path in ("set", "subject"):
+			runs = []
+			for _ in range(args.repeats):
+				frappe.local.plp_frames_path = path
+				started = time.perf_counter()
+				compute_appraisals(names=picked)
+				runs.append(time.perf_counter() - started)
+				frappe.local.plp_frames_path = None
+				frappe.db.rollback()
+			row[path] = statistics.median(runs)
+		print(
+			f"{row['appraisals']:>5} appraisals: whole-period {row['set']:.3f} s, "
+			f"subject-sized {row['subject']:.3f} s, load {row['machine']['load_avg'][0]}",
+			flush=True,
+		)
+		rows.append(row)
+	OUT_DIR.mkdir(exist_ok=True)
+	path = OUT_DIR / f"crossover-{args.site}-{time.strftime('%Y%m%d-%H%M%S')}.json"
+	path.write_text(json.dumps(rows, indent=1))
+	print(f"results: {path}")
+	frappe.destroy()
+	return 0
+
+
+if __name__ == "__main__":
+	raise SystemExit(main())
