@@ -3,10 +3,13 @@
     cd ~/frappe-bench/sites && PYTHONPATH=<checkout> ../env/bin/python <checkout>/benchmarks/crossover.py \\
         --site plp-bench.localhost [--sizes 1,10,20,40,80,160] [--repeats 3]
 
-Needs the benchmark data and the cycle's appraisals (run.py, or `create_appraisals` on its cycle). The
+Needs the benchmark data and the cycle's draft appraisals (creates them with `create_appraisals` when the
+cycle has none; run.py resets the cycle at its start). The
 appraisals are taken in name order over all layers (people layers only: Management appraisals read
-portfolio frames on both paths); each size is run `repeats` times per path and rolled back. The result,
-with the machine facts, decides `SUBJECT_READ_LIMIT` in postloan_performance/services/subject_frames.py.
+portfolio frames on both paths); each size is run `repeats` times per path and rolled back, after one
+untimed run of each path (meta, imports). Each line also gives the number of people subjects (distinct
+employees: the appraisees and the members of their teams for team KPIs), the unit `SUBJECT_READ_LIMIT`
+in postloan_performance/services/subject_frames.py counts; the result, with the machine facts, decides it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,19 @@ from _site import OUT_DIR, connect, read_manifest
 
 import frappe
 
+from postloan_performance.services import subject_frames
 from postloan_performance.services.compute import compute_appraisals
+from postloan_performance.services.cycle import create_appraisals
+
+
+class _CountingCache(subject_frames.SubjectFrameCache):
+	"""Records how many people the subject-sized path read frames for."""
+
+	last_people = None
+
+	def __init__(self, window, review_cycle, people):
+		super().__init__(window, review_cycle, people)
+		_CountingCache.last_people = len(set(people))
 
 
 def main(argv=None) -> int:
@@ -33,12 +48,24 @@ def main(argv=None) -> int:
 	connect(args.site)
 	frappe.set_user("Administrator")
 	cycle = read_manifest()["cycle"]
+	if not frappe.db.exists("PL Appraisal", {"review_cycle": cycle}):
+		print(f"creating the appraisals of {cycle}", flush=True)
+		create_appraisals(cycle)
+		frappe.db.commit()
 	names = frappe.get_all(
 		"PL Appraisal",
 		filters={"review_cycle": cycle, "docstatus": 0, "layer": ("!=", "Management")},
 		order_by="name asc",
 		pluck="name",
 	)
+	if not names:
+		raise SystemExit(f"{cycle} has no draft appraisals of people layers")
+	subject_frames.SubjectFrameCache = _CountingCache  # compute looks it up on the module at each call
+	for path in ("set", "subject"):  # warm: meta, imports
+		frappe.local.plp_frames_path = path
+		compute_appraisals(names=names[:1])
+		frappe.local.plp_frames_path = None
+		frappe.db.rollback()
 	rows = []
 	for size in (int(s) for s in args.sizes.split(",")):
 		picked = names[:size]
@@ -53,8 +80,10 @@ def main(argv=None) -> int:
 				frappe.local.plp_frames_path = None
 				frappe.db.rollback()
 			row[path] = statistics.median(runs)
+			row[f"{path}_runs"] = [round(r, 4) for r in runs]
+		row["people"] = _CountingCache.last_people
 		print(
-			f"{row['appraisals']:>5} appraisals: whole-period {row['set']:.3f} s, "
+			f"{row['appraisals']:>5} appraisals ({row['people']} people): whole-period {row['set']:.3f} s, "
 			f"subject-sized {row['subject']:.3f} s, load {row['machine']['load_avg'][0]}",
 			flush=True,
 		)
