@@ -3,13 +3,15 @@
     cd ~/frappe-bench/sites && PYTHONPATH=<checkout> ../env/bin/python <checkout>/benchmarks/crossover.py \\
         --site plp-bench.localhost [--sizes 1,10,20,40,80,160] [--repeats 3]
 
-Needs the benchmark data and the cycle's draft appraisals (creates them with `create_appraisals` when the
-cycle has none; run.py resets the cycle at its start). The
-appraisals are taken in name order over all layers (people layers only: Management appraisals read
-portfolio frames on both paths); each size is run `repeats` times per path and rolled back, after one
-untimed run of each path (meta, imports). Each line also gives the number of people subjects (distinct
-employees: the appraisees and the members of their teams for team KPIs), the unit `SUBJECT_READ_LIMIT`
-in postloan_performance/services/subject_frames.py counts; the result, with the machine facts, decides it.
+Needs the benchmark data and the cycle's draft appraisals (creates them with `create_appraisals` when
+the cycle has none; run.py resets the cycle at its start). The appraisals are taken in name order over
+all people layers (Management appraisals read portfolio frames on both paths), or of one layer with
+`--layer`: on the benchmark data the first 1,260 in name order are all Collection appraisals, so compare
+the lighter layers with e.g. `--layer "Risk Control"`. Each size is run `repeats` times per path and
+rolled back, after one untimed run of each path (meta, imports). Each line also gives the number of
+people subjects (distinct employees: the appraisees and the members of their teams for team KPIs), the
+unit `SUBJECT_READ_LIMIT` in postloan_performance/services/subject_frames.py counts; the result, with
+the machine facts, decides it.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ def main(argv=None) -> int:
 	parser.add_argument("--site", default="plp-bench.localhost")
 	parser.add_argument("--sizes", default="1,10,20,40,80,160")
 	parser.add_argument("--repeats", type=int, default=3)
+	parser.add_argument("--layer", help="only appraisals of this layer (default: every people layer)")
 	args = parser.parse_args(argv)
 	connect(args.site)
 	frappe.set_user("Administrator")
@@ -54,7 +57,7 @@ def main(argv=None) -> int:
 		frappe.db.commit()
 	names = frappe.get_all(
 		"PL Appraisal",
-		filters={"review_cycle": cycle, "docstatus": 0, "layer": ("!=", "Management")},
+		filters={"review_cycle": cycle, "docstatus": 0, "layer": args.layer or ("!=", "Management")},
 		order_by="name asc",
 		pluck="name",
 	)
@@ -82,6 +85,7 @@ def main(argv=None) -> int:
 			row[path] = statistics.median(runs)
 			row[f"{path}_runs"] = [round(r, 4) for r in runs]
 		row["people"] = _CountingCache.last_people
+		row["layer"] = args.layer
 		print(
 			f"{row['appraisals']:>5} appraisals ({row['people']} people): whole-period {row['set']:.3f} s, "
 			f"subject-sized {row['subject']:.3f} s, load {row['machine']['load_avg'][0]}",
