@@ -28,8 +28,16 @@ from frappe.utils import add_days, getdate
 from postloan_performance.services import metrics as m
 
 # At most this many people subjects (distinct employees) read subject-sized frames; more read the whole
-# period once. Measured on the benchmark data (200,000 loans, 2,000 employees): see benchmarks/README.md.
-SUBJECT_READ_LIMIT = 60
+# period once. Measured with benchmarks/crossover.py on the benchmark data (200,000 loans, 2,000 employees,
+# 2 shared CPUs, 128 MB buffer pool), 2026-12-06, median of 3 per path, whole-period vs subject-sized s:
+#   Collection (load 2.3-4.0):   160: 4.42 vs 2.03; 240: 4.77 vs 2.79; 320: 5.01 vs 4.26;
+#                                480: 5.36 vs 5.05; 640: 6.67 vs 8.28; 960: 10.27 vs 16.00
+#   Risk Control (load 7.7-8.6): 80: 1.03 vs 0.77; 160: 1.41 vs 0.93; 360: 1.78 vs 1.81
+#   Customer Service (load 6.4-10.9): 160: 11.03 vs 4.90; 360: 9.89 vs 4.57
+# The paths break even at ~360 people (Risk Control) and between 480 and 640 (Collection); 160 is the
+# largest measured size at which the subject-sized path was faster in every people layer (1.5x-2.3x),
+# and less than half the lowest break-even: that margin absorbs the noise of a shared machine.
+SUBJECT_READ_LIMIT = 160
 
 
 def forced_path() -> str | None:
