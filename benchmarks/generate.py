@@ -28,7 +28,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _site import connect, read_manifest, write_manifest
-from shape import Targets, build
+from shape import Targets, build, scaled
 
 import frappe
 from frappe.utils import add_months, get_last_day, getdate, now
@@ -67,7 +67,21 @@ def parse_args(argv=None) -> argparse.Namespace:
 		help_text = f"target rows (default {value:,} at 200,000 loans, else in proportion to --loans)"
 		parser.add_argument(f"--{field}", type=int, default=None, help=help_text)
 	parser.add_argument("--force", action="store_true", help="replace benchmark data of another size")
+	parser.add_argument(
+		"--scale",
+		type=float,
+		default=None,
+		help="the default book times this (10: 2 M loans, 20,000 staff in 1,000 teams); explicit sizes win",
+	)
 	args = parser.parse_args(argv)
+	if args.scale is not None:
+		targets, employees, teams = scaled(args.scale)
+		explicit = {a.split("=")[0] for a in (argv if argv is not None else sys.argv[1:])}
+		args.loans = args.loans or targets.loans
+		if "--employees" not in explicit:
+			args.employees = employees
+		if "--teams" not in explicit:
+			args.teams = teams
 	args.loans = args.loans or defaults.loans
 	for field, value in defaults.as_dict().items():
 		if getattr(args, field) is None:

@@ -48,6 +48,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import interactive
 import reports as report_finder
 import sqlmetrics
 from _site import OUT_DIR, connect, read_manifest
@@ -63,6 +64,9 @@ TARGET_VS_BASELINE = 20.0
 TARGET_VS_FLOOR = 3.0
 TARGET_REPORT_S = 2.0
 TARGET_PEAK_MB = 2048.0
+TARGET_ONE_APPRAISAL_S = 0.3  # "Recompute KPIs" on one appraisal, any layer
+TARGET_ONE_TEAM_S = 0.5
+TARGET_FORM_LOAD_S = 0.2  # server side of frappe.desk.form.load.getdoc
 CYCLE_STEPS = ("create appraisals", "compute KPIs + scores", "calibrate")
 
 
@@ -155,7 +159,7 @@ class Meter:
 
 	@contextlib.contextmanager
 	def step(self, name: str, group: str, **extra):
-		record = {"step": name, "group": group, **extra}
+		record = {"step": name, "group": group, **extra, "machine": interactive.machine_facts()}
 		profiler = cProfile.Profile() if self.profile_pattern and self.profile_pattern.search(name) else None
 		before = self.queries.snapshot()
 		with PeakMemory() as memory:
@@ -223,6 +227,16 @@ def run_summary(meter: Meter) -> None:
 			f"({result['snapshot_seconds']:.1f} s), {result['recovery_rows']:,} recovery rows "
 			f"({result['recovery_seconds']:.1f} s); import-time work, not part of the cycle"
 		)
+
+
+def run_interactive(meter: Meter, cycle: str) -> None:
+	"""One appraisal per layer, one team, one form load (benchmarks/interactive.py), on a computed cycle
+	that is then reset."""
+	create_appraisals(cycle)
+	compute_service.compute_appraisals(review_cycle=cycle)
+	frappe.db.commit()
+	meter.steps.extend(interactive.measure(cycle))
+	reset_cycle(cycle)
 
 
 def run_cycle(meter: Meter, cycle: str) -> dict:
@@ -565,7 +579,23 @@ def summarise(steps: list[dict], baseline: dict | None) -> dict:
 	}
 	speedup, ratio = summary["speedup_vs_baseline"], summary["ratio_to_floor"]
 	# None: not measured in this run (a skipped part)
+	interactive_steps = [s for s in steps if s["group"] == "interactive" and "whole-period" not in s["step"]]
+	one = [s["wall_s"] for s in interactive_steps if s["step"].startswith("recompute 1 appraisal")]
+	team = [s["wall_s"] for s in interactive_steps if s["step"].startswith("recompute 1 team")]
+	form = [s["wall_s"] for s in interactive_steps if s["step"].startswith("open an appraisal form")]
+	summary["slowest_one_appraisal_s"] = max(one, default=None)
+	summary["one_team_s"] = max(team, default=None)
+	summary["form_load_s"] = max(form, default=None)
 	summary["targets"] = {
+		f"one appraisal of any layer under {TARGET_ONE_APPRAISAL_S:g} s (median of 3)": None
+		if not one
+		else max(one) < TARGET_ONE_APPRAISAL_S,
+		f"one team of {interactive.TEAM_SIZE} under {TARGET_ONE_TEAM_S:g} s (median of 3)": None
+		if not team
+		else max(team) < TARGET_ONE_TEAM_S,
+		f"appraisal form load under {TARGET_FORM_LOAD_S:g} s (median of 3)": None
+		if not form
+		else max(form) < TARGET_FORM_LOAD_S,
 		f"whole cycle >= {TARGET_VS_BASELINE:g}x faster than per-document": None
 		if speedup is None
 		else speedup >= TARGET_VS_BASELINE,
@@ -647,6 +677,12 @@ def parse_args(argv=None) -> argparse.Namespace:
 		"--reports-only", action="store_true", help="only the reports, on the cycle of the previous run"
 	)
 	parser.add_argument("--no-warm-up", action="store_true", help="skip the untimed warm-up pass")
+	parser.add_argument(
+		"--skip-interactive", action="store_true", help="skip one appraisal / one team / form-load timings"
+	)
+	parser.add_argument(
+		"--interactive-only", action="store_true", help="only one appraisal / one team / form-load timings"
+	)
 	return parser.parse_args(argv)
 
 
@@ -669,6 +705,8 @@ def main(argv=None) -> int:
 		f"load average {machine_before['load_avg']}"
 	)
 
+	if args.interactive_only:
+		args.no_warm_up = True
 	if args.reports_only:
 		args.no_warm_up = args.skip_baseline = True
 	else:
@@ -690,6 +728,11 @@ def main(argv=None) -> int:
 		reset_cycle(cycle)
 		print(f"warm-up pass: {time.perf_counter() - started:.1f} s (not counted)")
 
+	if not args.reports_only and not args.skip_interactive:
+		run_interactive(meter, cycle)
+	if args.interactive_only:
+		args.reports_only = args.skip_reports = args.skip_baseline = True
+		args.skip_floor = True
 	if not args.reports_only:
 		run_summary(meter)
 		run_cycle(meter, cycle)
@@ -704,7 +747,11 @@ def main(argv=None) -> int:
 	)
 	if not args.skip_reports:
 		run_reports(meter, ctx, args.replica_host)
-	floor = {} if args.reports_only else run_floor(meter, cycle, actuals, appraisals)
+	floor = (
+		{}
+		if args.reports_only or getattr(args, "skip_floor", False)
+		else run_floor(meter, cycle, actuals, appraisals)
+	)
 	baseline = None
 	if not args.skip_baseline:
 		baseline = run_baseline(meter, cycle, actuals, appraisals, args.sample, args.seed)

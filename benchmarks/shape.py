@@ -53,6 +53,19 @@ class Targets:
 		return asdict(self)
 
 
+DEFAULT_EMPLOYEES, DEFAULT_TEAMS = 2000, 100
+
+
+def scaled(scale: float) -> tuple[Targets, int, int]:
+	"""The benchmark book times `scale`: row targets, employees and teams (10 = 2 M loans, ~23 M
+	snapshots, 20,000 staff in 1,000 teams; see README, "Scale-out")."""
+	if scale <= 0:
+		raise ValueError("scale must be positive")
+	base = Targets()
+	targets = Targets(**{k: max(1, round(v * scale)) for k, v in base.as_dict().items()})
+	return targets, max(4, round(DEFAULT_EMPLOYEES * scale)), max(4, round(DEFAULT_TEAMS * scale))
+
+
 def source_loans(targets: Targets, months: int = 12) -> int:
 	"""Loans to generate so that every target can be met by keeping or sampling rows."""
 	scale = 12.0 / max(months, 1)

@@ -145,7 +145,7 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 		)
 		for h in headers
 	}
-	queries = score_rows(cycle, headers, lines, lambda step, text: _progress(publish_progress, step, 4, text))
+	scored = score_rows(cycle, headers, lines, lambda step, text: _progress(publish_progress, step, 4, text))
 	line_updates, header_updates, versions = {}, {}, {}
 	for header in headers:
 		own_lines = by_parent.get(header.name, [])
@@ -184,11 +184,12 @@ def _compute_cycle_part(cycle_name: str, headers: list, publish_progress: bool) 
 		"lines": len(lines),
 		"changed_appraisals": len(header_updates),
 		"statements": statements,
-		"queries_by_frame": queries,
+		"queries_by_frame": scored["queries"],
+		"subject_sized": scored["subject_sized"],
 	}
 
 
-def score_rows(cycle, headers: list, lines: list, progress=None) -> int:
+def score_rows(cycle, headers: list, lines: list, progress=None) -> dict:
 	"""Compute the KPI actuals of ``lines`` and score them and their ``headers``, in memory.
 
 	The one computation path of KPI values, scores and grades: :func:`compute_appraisals` runs it on
@@ -198,7 +199,8 @@ def score_rows(cycle, headers: list, lines: list, progress=None) -> int:
 	names its ``template``, ``employee``, ``pl_team`` and ``layer``; lines carry ``parent`` (the
 	header's name, also the key of its 360 ratings) and the template's rule fields. Manual lines keep
 	their actual. ``progress(step, description)`` is told of steps 1 and 2 of 4. Returns the number of
-	data-frame queries."""
+	data-frame queries (``queries``) and whether the people's frames were read for them only
+	(``subject_sized``)."""
 	progress = progress or (lambda step, text: None)
 	window = Window(cycle.period_start, cycle.period_end, cycle.baseline_start, cycle.baseline_end)
 	cache = FrameCache(window, cycle.name)
@@ -221,10 +223,17 @@ def score_rows(cycle, headers: list, lines: list, progress=None) -> int:
 		kind = subjects.kind(kpi, header_by_name[line.parent])
 		for code in _metric_codes(kpi):
 			needed.add((code, kind))
+	# few people: their frames are read for them only (services.subject_frames); portfolio subjects and
+	# larger sets read the whole period once
+	caches = {kind: cache for _code, kind in needed}
+	people_cache = _people_cache(window, cycle.name, needed, subjects)
+	if people_cache is not None:
+		caches.update({kind: people_cache for kind in caches if kind != PORTFOLIO})
 	values = {
-		(code, kind): compute_metric(code, cache, subjects.frame(kind)) for code, kind in sorted(needed)
+		(code, kind): compute_metric(code, caches[kind], subjects.frame(kind))
+		for code, kind in sorted(needed)
 	}
-	data_dates = {(code, kind): cache.data_date(code, kind == PORTFOLIO) for code, kind in needed}
+	data_dates = {(code, kind): caches[kind].data_date(code, kind == PORTFOLIO) for code, kind in needed}
 	script_values = _run_server_scripts(kpis, lines, header_by_name, subjects, window)
 	ratings = load_ratings(list(header_by_name))
 	progress(2, _("Scoring"))
@@ -248,7 +257,26 @@ def score_rows(cycle, headers: list, lines: list, progress=None) -> int:
 			line.no_data = 1 if actual is None else 0
 			line.data_date = data_date
 		apply_scores(header, own_lines, tpl, qualitative)
-	return cache.queries
+	return {
+		"queries": cache.queries + (people_cache.queries if people_cache is not None else 0),
+		"subject_sized": people_cache is not None,
+	}
+
+
+def _people_cache(window, cycle_name, needed, subjects):
+	"""A subject-sized frame cache for the people subjects when they are few (see services.subject_frames),
+	else None (the whole period's frames serve every subject)."""
+	from postloan_performance.services import subject_frames
+
+	kinds = {kind for _code, kind in needed if kind != PORTFOLIO}
+	if not kinds or subject_frames.forced_path() == "set":
+		return None
+	people = set()
+	for kind in kinds:
+		people.update(subjects.frame(kind)["employee"].dropna())
+	if len(people) > subject_frames.SUBJECT_READ_LIMIT and subject_frames.forced_path() != "subject":
+		return None
+	return subject_frames.SubjectFrameCache(window, cycle_name, people)
 
 
 def expression_time_limit() -> float:

@@ -1,0 +1,365 @@
+"""Subject-sized frames: the post-loan rows of a few people only, for recomputing one appraisal or a team.
+
+The set-wise loaders (`services.metrics`) read the whole period's frames, whatever the number of subjects:
+right for a whole cycle, ~1-2 s wasted when the "Recompute KPIs" button covers one person. When a
+computation's people subjects number at most `SUBJECT_READ_LIMIT`, each frame is read for those employees
+only (their cases, actions, recoveries, alerts, events, assessments, tickets, feedback), through the
+indexes on the employee columns, and the engine gets frames that give the same values for them:
+
+- a row attributed to "the collector of its case, else its own employee" (actions, recoveries, feedback)
+  is read when its case is one of the people's cases, or when its own employee is one of them and its
+  case is not a case the whole-period frame would hold (then the set-wise path attributes it to its own
+  employee too);
+- the people's NPL ratio reads the snapshots of their cases' loans, plus one loan-less row per snapshot
+  date, so that the engine picks the same "last snapshot date" as with every loan;
+- warning recall reads the first-NPL snapshots of the loans the people raised alerts on.
+
+Portfolio (team) subjects keep the set-wise frames. `tests/integration/test_subject_frames.py` compares
+both paths for every built-in metric.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+import frappe
+from frappe.utils import add_days, getdate
+
+from postloan_performance.services import metrics as m
+
+# At most this many people subjects (distinct employees) read subject-sized frames; more read the whole
+# period once. Measured with benchmarks/crossover.py on the benchmark data (200,000 loans, 2,000 employees,
+# 2 shared CPUs, 128 MB buffer pool), 2026-12-06, median of 3 per path, whole-period vs subject-sized s:
+#   Collection (load 2.3-4.0):   160: 4.42 vs 2.03; 240: 4.77 vs 2.79; 320: 5.01 vs 4.26;
+#                                480: 5.36 vs 5.05; 640: 6.67 vs 8.28; 960: 10.27 vs 16.00
+#   Risk Control (load 7.7-8.6): 80: 1.03 vs 0.77; 160: 1.41 vs 0.93; 360: 1.78 vs 1.81
+#   Customer Service (load 6.4-10.9): 160: 11.03 vs 4.90; 360: 9.89 vs 4.57
+# The paths break even at ~360 people (Risk Control) and between 480 and 640 (Collection); 160 is the
+# largest measured size at which the subject-sized path was faster in every people layer (1.5x-2.3x),
+# and less than half the lowest break-even: that margin absorbs the noise of a shared machine.
+SUBJECT_READ_LIMIT = 160
+
+
+def forced_path() -> str | None:
+	""" "set" or "subject" to force one path whatever the number of subjects (tests and benchmarks)."""
+	return getattr(frappe.local, "plp_frames_path", None)
+
+
+class SubjectFrameCache(m.FrameCache):
+	"""A `FrameCache` whose frames hold only the rows that can count for `people` (employee ids)."""
+
+	def __init__(self, window: m.Window, review_cycle: str | None, people):
+		super().__init__(window, review_cycle)
+		self.people = tuple(sorted(set(people))) or ("",)
+
+	def get(self, name: str) -> pd.DataFrame:
+		if name not in self.frames:
+			loader = getattr(self, f"_load_{name}", None)
+			if loader is None:
+				return super().get(name)
+			self.frames[name] = loader()
+			self.queries += 1
+		return self.frames[name]
+
+	# ---------------------------------------------------------------- loaders for people
+	def _load_cases(self) -> pd.DataFrame:
+		w = self.window
+		case = frappe.qb.DocType("PL Collection Case")
+		columns = ("name", "loan", "opened_on", "closed_on", "entry_overdue_amount", "collector", "status")
+		query = (
+			frappe.qb.from_(case)
+			.select(
+				case.name,
+				case.loan,
+				m._text(case.opened_on),
+				m._text(case.closed_on),
+				case.entry_overdue_amount,
+				case.collector,
+				case.status,
+			)
+			.where((case.opened_on <= w.end) & (case.closed_on.isnull() | (case.closed_on >= w.first_day)))
+			.where(case.collector.isin(list(self.people)))
+		)
+		return m._dates_as_datetime(m._frame(query, columns), ("opened_on", "closed_on"))
+
+	def _own_case_names(self) -> set:
+		return set(self.get("cases")["name"].dropna())
+
+	def _keep_attributable(self, df: pd.DataFrame, own_column: str) -> pd.DataFrame:
+		"""Drop rows read for their own employee whose case is another person's case in the window."""
+		if df.empty:
+			return df
+		own_cases = self._own_case_names()
+		foreign = df["case"].notna() & ~df["case"].isin(own_cases)
+		names = sorted(set(df.loc[foreign, "case"]))
+		if not names:
+			return df
+		w = self.window
+		known = set(
+			frappe.db.sql_list(
+				"""select name from `tabPL Collection Case` where name in %(names)s and opened_on <= %(end)s
+				and (closed_on is null or closed_on >= %(first)s)""",
+				{"names": tuple(names), "end": w.end, "first": w.first_day},
+			)
+		)
+		return df[~(foreign & df["case"].isin(known))].reset_index(drop=True)
+
+	def _case_or_own(self, table, case_column, own_column):
+		own_cases = sorted(self._own_case_names()) or [""]
+		return case_column.isin(own_cases) | own_column.isin(list(self.people))
+
+	def _load_actions(self) -> pd.DataFrame:
+		w = self.window
+		action = frappe.qb.DocType("PL Collection Action")
+		columns = (
+			"case",
+			"collector",
+			"action_type",
+			"action_on",
+			"contact_result",
+			"ptp_amount",
+			"ptp_date",
+		)
+		end_of_day = f"{w.end} 23:59:59.999999"
+		query = (
+			frappe.qb.from_(action)
+			.select(
+				action.collection_case.as_("case"),
+				action.collector,
+				action.action_type,
+				m._text(action.action_on),
+				action.contact_result,
+				action.ptp_amount,
+				m._text(action.ptp_date),
+			)
+			.where(
+				((action.action_on >= w.start) & (action.action_on <= end_of_day))
+				| ((action.ptp_date >= w.start) & (action.ptp_date <= w.end))
+			)
+			.where(self._case_or_own(action, action.collection_case, action.collector))
+		)
+		df = m._dates_as_datetime(m._frame(query, columns), ("action_on", "ptp_date"))
+		return self._keep_attributable(df, "collector")
+
+	def _load_recoveries(self) -> pd.DataFrame:
+		w = self.window
+		rec = frappe.qb.DocType("PL Recovery")
+		columns = ("loan", "case", "collector", "amount", "received_on")
+		query = (
+			frappe.qb.from_(rec)
+			.select(
+				rec.loan, rec.collection_case.as_("case"), rec.collector, rec.amount, m._text(rec.received_on)
+			)
+			.where(
+				(rec.received_on >= w.recoveries_start)
+				& (rec.received_on <= add_days(w.end, m.PTP_GRACE_DAYS))
+			)
+			.where(self._case_or_own(rec, rec.collection_case, rec.collector))
+		)
+		df = m._dates_as_datetime(m._frame(query, columns), ("received_on",))
+		return self._keep_attributable(df, "collector")
+
+	def _load_customer_feedback(self) -> pd.DataFrame:
+		from frappe.query_builder.functions import Coalesce
+
+		w = self.window
+		fb = frappe.qb.DocType("PL Customer Feedback")
+		case = frappe.qb.DocType("PL Collection Case")
+		ticket = frappe.qb.DocType("PL Service Ticket")
+		columns = ("employee", "csat", "nps", "given_on", "case", "loan")
+		query = (
+			frappe.qb.from_(fb)
+			.left_join(case)
+			.on(case.name == fb.collection_case)
+			.left_join(ticket)
+			.on(ticket.name == fb.ticket)
+			.select(
+				fb.employee,
+				fb.csat,
+				fb.nps,
+				m._text(fb.given_on),
+				fb.collection_case.as_("case"),
+				Coalesce(case.loan, ticket.loan).as_("loan"),
+			)
+			.where((fb.given_on >= w.start) & (fb.given_on <= w.end))
+			.where(self._case_or_own(fb, fb.collection_case, fb.employee))
+		)
+		df = m._dates_as_datetime(m._frame(query, columns), ("given_on",))
+		return self._keep_attributable(df, "employee")
+
+	def _load_alerts(self) -> pd.DataFrame:
+		w = self.window
+		alert = frappe.qb.DocType("PL Risk Alert")
+		columns = ("loan", "rule", "raised_on", "officer", "outcome")
+		query = (
+			frappe.qb.from_(alert)
+			.select(alert.loan, alert.rule, m._text(alert.raised_on), alert.officer, alert.outcome)
+			.where((alert.raised_on >= w.lookback_start) & (alert.raised_on <= w.end))
+			.where(alert.officer.isin(list(self.people)))
+		)
+		return m._dates_as_datetime(m._frame(query, columns), ("raised_on",))
+
+	def _load_events(self) -> pd.DataFrame:
+		w = self.window
+		event = frappe.qb.DocType("PL Risk Event")
+		columns = ("loan", "reported_on", "resolved_on", "handler")
+		query = (
+			frappe.qb.from_(event)
+			.select(event.loan, m._text(event.reported_on), m._text(event.resolved_on), event.handler)
+			.where((event.resolved_on >= w.start) & (event.resolved_on <= f"{w.end} 23:59:59.999999"))
+			.where(event.handler.isin(list(self.people)))
+		)
+		return m._dates_as_datetime(m._frame(query, columns), ("reported_on", "resolved_on"))
+
+	def _load_assessments(self) -> pd.DataFrame:
+		w = self.window
+		ra = frappe.qb.DocType("PL Risk Assessment")
+		columns = ("author", "report_date", "quality_rating", "loan")
+		query = (
+			frappe.qb.from_(ra)
+			.select(ra.author, m._text(ra.report_date), ra.quality_rating, ra.loan)
+			.where((ra.report_date >= w.start) & (ra.report_date <= w.end) & (ra.quality_rating > 0))
+			.where(ra.author.isin(list(self.people)))
+		)
+		return m._dates_as_datetime(m._frame(query, columns), ("report_date",))
+
+	def _load_tickets(self) -> pd.DataFrame:
+		w = self.window
+		ticket = frappe.qb.DocType("PL Service Ticket")
+		columns = ("agent", "opened_on", "first_response_on", "resolved_on", "loan")
+		query = (
+			frappe.qb.from_(ticket)
+			.select(
+				ticket.agent,
+				m._text(ticket.opened_on),
+				m._text(ticket.first_response_on),
+				m._text(ticket.resolved_on),
+				ticket.loan,
+			)
+			.where((ticket.opened_on >= w.start) & (ticket.opened_on <= f"{w.end} 23:59:59.999999"))
+			.where(ticket.agent.isin(list(self.people)))
+		)
+		return m._dates_as_datetime(
+			m._frame(query, columns), ("opened_on", "first_response_on", "resolved_on")
+		)
+
+	def _load_snapshots_at(self) -> pd.DataFrame:
+		columns = ["loan", "as_of_date", "outstanding", "classification"]
+		dates = self.npl_dates()
+		loans = sorted(set(self.get("cases")["loan"].dropna()))
+		rows = []
+		if dates and loans:
+			rows = frappe.db.sql(
+				"""select loan, cast(as_of_date as char), outstanding, classification
+				from `tabPL Loan Snapshot` where as_of_date in %(dates)s and loan in %(loans)s""",
+				{"dates": tuple(dates), "loans": tuple(loans)},
+			)
+		# one loan-less row per date: the engine's "last snapshot date" is the same as with every loan
+		rows = [*rows, *((None, str(d), 0.0, None) for d in dates)]
+		df = pd.DataFrame([list(r) for r in rows], columns=columns)
+		df["outstanding"] = pd.to_numeric(df["outstanding"]).astype(float)
+		df["loan"] = df["loan"].astype(object)
+		return m._dates_as_datetime(df, ("as_of_date",))
+
+	def _load_snapshots_first_npl(self) -> pd.DataFrame:
+		loans = sorted(set(self.get("alerts")["loan"].dropna()))
+		if not loans:
+			return pd.DataFrame(
+				{
+					"loan": pd.Series(dtype=object),
+					"as_of_date": pd.Series(dtype="datetime64[ns]"),
+					"outstanding": pd.Series(dtype=float),
+					"classification": pd.Series(dtype=object),
+				}
+			)
+		w = self.window
+		rows = frappe.db.sql(
+			"""select loan, cast(min(as_of_date) as char) from `tabPL Loan Snapshot`
+			where classification in %(npl)s and loan in %(loans)s
+			group by loan having min(as_of_date) between %(start)s and %(end)s""",
+			{"npl": tuple(m.NPL_CLASSES), "loans": tuple(loans), "start": w.start, "end": w.end},
+		)
+		df = pd.DataFrame([list(r) for r in rows], columns=["loan", "as_of_date"])
+		df["loan"] = df["loan"].astype(object)
+		df["outstanding"] = 0.0
+		df["classification"] = m.NPL_CLASSES[0]
+		return m._dates_as_datetime(df, ("as_of_date",))
+
+	# ---------------------------------------------------------------- data dates
+	def data_date(self, code: str, portfolio: bool):
+		"""The same date as the whole period's frames give: their newest record date, read with one max()
+		query per table instead of from the (smaller) subject-sized frames."""
+		if code in m.NPL_RATIO_METRICS:
+			return super().data_date(code, portfolio)
+		newest = None
+		for name in m.engine_metrics.METRICS[code].frames:
+			for value in self._newest(name):
+				value = min(value, self.window.end)
+				newest = value if newest is None else max(newest, value)
+		return newest or self.window.end
+
+	def _newest(self, name: str) -> list:
+		if not hasattr(self, "_newest_dates"):
+			self._newest_dates = {}
+		if name not in self._newest_dates:
+			spec = _NEWEST.get(name)
+			dates = []
+			if spec:
+				table, columns, where = spec
+				w = self.window
+				values = {
+					"start": w.start,
+					"end": w.end,
+					"end_of_day": f"{w.end} 23:59:59.999999",
+					"first_day": w.first_day,
+					"lookback": w.lookback_start,
+					"rec_start": w.recoveries_start,
+					"rec_end": add_days(w.end, m.PTP_GRACE_DAYS),
+				}
+				select = ", ".join(f"max(`{c}`)" for c in columns)
+				row = frappe.db.sql(f"select {select} from `{table}` where {where}", values)[0]  # nosemgrep
+				dates = [getdate(v) for v in row if v]
+				self.queries += 1
+			self._newest_dates[name] = dates
+		return self._newest_dates[name]
+
+
+# frame -> (table, date columns the whole-period data date reads, the whole-period loader's conditions)
+_NEWEST = {
+	"cases": (
+		"tabPL Collection Case",
+		("opened_on", "closed_on"),
+		"opened_on <= %(end)s and (closed_on is null or closed_on >= %(first_day)s)",
+	),
+	"actions": (
+		"tabPL Collection Action",
+		("action_on",),
+		"(action_on >= %(start)s and action_on <= %(end_of_day)s) or (ptp_date >= %(start)s and ptp_date <= %(end)s)",
+	),
+	"recoveries": (
+		"tabPL Recovery",
+		("received_on",),
+		"received_on >= %(rec_start)s and received_on <= %(rec_end)s",
+	),
+	"alerts": ("tabPL Risk Alert", ("raised_on",), "raised_on >= %(lookback)s and raised_on <= %(end)s"),
+	"events": (
+		"tabPL Risk Event",
+		("resolved_on",),
+		"resolved_on >= %(start)s and resolved_on <= %(end_of_day)s",
+	),
+	"assessments": (
+		"tabPL Risk Assessment",
+		("report_date",),
+		"report_date >= %(start)s and report_date <= %(end)s and quality_rating > 0",
+	),
+	"tickets": (
+		"tabPL Service Ticket",
+		("opened_on", "resolved_on"),
+		"opened_on >= %(start)s and opened_on <= %(end_of_day)s",
+	),
+	"customer_feedback": (
+		"tabPL Customer Feedback",
+		("given_on",),
+		"given_on >= %(start)s and given_on <= %(end)s",
+	),
+}
