@@ -1,7 +1,8 @@
 """Subject-sized frames: the post-loan rows of a few people only, for recomputing one appraisal or a team.
 
 The set-wise loaders (`services.metrics`) read the whole period's frames, whatever the number of subjects:
-right for a whole cycle, ~1-2 s wasted when the "Recompute KPIs" button covers one person. When a
+right for a whole cycle, seconds wasted when the "Recompute KPIs" button covers one person (on the
+benchmark book, one Collection appraisal: 6.17 s whole-period vs 0.74 s subject-sized). When a
 computation's people subjects number at most `SUBJECT_READ_LIMIT`, each frame is read for those employees
 only (their cases, actions, recoveries, alerts, events, assessments, tickets, feedback), through the
 indexes on the employee columns, and the engine gets frames that give the same values for them:
