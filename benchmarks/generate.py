@@ -6,7 +6,7 @@
 
 The rows come from ``postloan_performance.datagen`` (fixed seed) shaped to the target counts by
 ``benchmarks/shape.py``; employees and teams go through ``services.dataset_loader`` and the post-loan rows through
-the bulk loader's multi-row ``INSERT IGNORE`` (``services.postloan_data._insert``), 10,000 rows a statement.
+the bulk loader's multi-row ``INSERT IGNORE`` (``services.post_loan_data._insert``), 10,000 rows a statement.
 It also creates the benchmark's review cycle (Draft, every team, the default template of each layer, the
 last quarter of the data as the period, the quarter before as the baseline) and one satisfaction survey per
 employee for it. A manifest (sizes, seed, cycle, counts) is kept in the site's defaults: running the same
@@ -35,7 +35,7 @@ from frappe.utils import add_months, get_last_day, getdate, now
 
 from postloan_performance.engine import row_rules
 from postloan_performance.install import default_template_name
-from postloan_performance.services import portfolio_months, postloan_data
+from postloan_performance.services import portfolio_months, post_loan_data
 from postloan_performance.services.cycle import reserve_names
 from postloan_performance.services.dataset_loader import (
 	EMPLOYEE_COLUMNS,
@@ -140,9 +140,9 @@ def load_post_loan(ds, employee_of: dict[str, str]) -> dict[str, int]:
 		frame = _post_loan_frame(ds, frame_name, employee_of)
 		spec = row_rules.SPECS[doctype]
 		started, rows, since_commit = time.perf_counter(), 0, 0
-		for begin in range(0, len(frame), postloan_data.INSERT_CHUNK_SIZE):
-			chunk = frame.iloc[begin : begin + postloan_data.INSERT_CHUNK_SIZE]
-			rows += postloan_data._insert(doctype, spec, chunk, timestamp, user)
+		for begin in range(0, len(frame), post_loan_data.INSERT_CHUNK_SIZE):
+			chunk = frame.iloc[begin : begin + post_loan_data.INSERT_CHUNK_SIZE]
+			rows += post_loan_data._insert(doctype, spec, chunk, timestamp, user)
 			since_commit += len(chunk)
 			if since_commit >= COMMIT_EVERY:
 				frappe.db.commit()

@@ -7,7 +7,7 @@ Sets up once (committed, idempotent) on the site's company: the generated employ
 with a staff number and a company e-mail) and the loans (named ``IMP-…``; ``--remove`` deletes them); then writes CSV files of ``--rows`` month-end
 snapshots and recoveries twice, links by internal names and by the lender's keys (loan numbers under a
 "Loan No" header, staff numbers), and loads each file ``--repeat`` times through
-``services.postloan_data.import_file``, each load in a transaction that is rolled back. The "names only"
+``services.post_loan_data.import_file``, each load in a transaction that is rolled back. The "names only"
 line loads the names file with the other keys switched off: the lookup the loader did before it
 resolved keys. Prints the median seconds of each.
 """
@@ -32,7 +32,7 @@ from frappe.utils import now
 
 from postloan_performance.datagen.generator import OrgSpec, generate
 from postloan_performance.engine import row_rules
-from postloan_performance.services import import_keys, postloan_data
+from postloan_performance.services import import_keys, post_loan_data
 from postloan_performance.services.bulk import bulk_update
 from postloan_performance.services.dataset_loader import load_employees
 
@@ -77,9 +77,9 @@ def setup(args) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
 			loans[column] = None
 	loans = loans[["name", *spec.columns]]
 	timestamp, user = now(), frappe.session.user
-	for start in range(0, len(loans), postloan_data.INSERT_CHUNK_SIZE):
-		postloan_data._insert(
-			"PL Loan", spec, loans.iloc[start : start + postloan_data.INSERT_CHUNK_SIZE], timestamp, user
+	for start in range(0, len(loans), post_loan_data.INSERT_CHUNK_SIZE):
+		post_loan_data._insert(
+			"PL Loan", spec, loans.iloc[start : start + post_loan_data.INSERT_CHUNK_SIZE], timestamp, user
 		)
 	frappe.db.commit()
 	snapshots = ds.snapshots.head(args.rows).copy()
@@ -129,9 +129,9 @@ def timed_load(doctype: str, path: Path, repeat: int, names_only: bool = False) 
 		started = time.perf_counter()
 		if names_only:
 			with mock.patch.object(import_keys, "key_fields", return_value=()):
-				result = postloan_data.import_file(doctype, str(path), publish_progress=False)
+				result = post_loan_data.import_file(doctype, str(path), publish_progress=False)
 		else:
-			result = postloan_data.import_file(doctype, str(path), publish_progress=False)
+			result = post_loan_data.import_file(doctype, str(path), publish_progress=False)
 		seconds.append(time.perf_counter() - started)
 		frappe.db.rollback()
 	return statistics.median(seconds), result

@@ -59,7 +59,7 @@ def postloan_import(
 	from postloan_performance.services.import_messages import (
 		rejected_csv as rejected_rows_csv,
 	)
-	from postloan_performance.services.postloan_data import (
+	from postloan_performance.services.post_loan_data import (
 		PostLoanImportError,
 		format_errors,
 		import_file,

@@ -87,7 +87,7 @@ scheduler_events = {
 	"daily": [
 		"postloan_performance.services.feedback.send_feedback_reminders",
 		# classification, collection cases and early-warning alerts: enqueued on the long queue
-		"postloan_performance.services.post_loan_ops.enqueue_daily_jobs",
+		"postloan_performance.services.daily_jobs.enqueue_daily_jobs",
 	],
 	# the Portfolio Quality Trend summary (PL Portfolio Month): build the months that writes made stale
 	"daily_long": ["postloan_performance.services.portfolio_months.refresh_missing"],

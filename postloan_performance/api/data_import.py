@@ -26,23 +26,23 @@ def import_post_loan_data(
 	Month-Day-Year (blank: PL Post-Loan Settings); ``sheet``: the workbook's sheet (blank: the first).
 	The desk's wizard for the same is a PL Data Import.
 	"""
-	from postloan_performance.services import import_files, postloan_data
+	from postloan_performance.services import import_files, post_loan_data
 
-	if doctype not in postloan_data.POST_LOAN_DOCTYPES:
+	if doctype not in post_loan_data.POST_LOAN_DOCTYPES:
 		frappe.throw(
 			_("{0} cannot be loaded with the post-loan bulk loader; choose one of: {1}").format(
 				frappe.utils.escape_html(_(doctype or "")),
-				", ".join(_(d) for d in postloan_data.POST_LOAN_DOCTYPES),
+				", ".join(_(d) for d in post_loan_data.POST_LOAN_DOCTYPES),
 			)
 		)
 	require_data_import()
 	path = import_files.readable_file_path(file_url)
-	large = postloan_data.LARGE_FILE_ROWS
-	if postloan_data.count_data_rows(path, sheet, stop_after=large) > large:
-		return postloan_data.enqueue_import(
+	large = post_loan_data.LARGE_FILE_ROWS
+	if post_loan_data.count_data_rows(path, sheet, stop_after=large) > large:
+		return post_loan_data.enqueue_import(
 			doctype, path, dry_run=dry_run, date_order=date_order, sheet=sheet
 		)
-	return postloan_data.import_file(doctype, path, dry_run=dry_run, date_order=date_order, sheet=sheet)
+	return post_loan_data.import_file(doctype, path, dry_run=dry_run, date_order=date_order, sheet=sheet)
 
 
 # ---------------------------------------------------------------- data import wizard (PL Data Import)

@@ -74,12 +74,12 @@ def close_risk_alert(alert: str, outcome: str, note: str | None = None, modified
 @frappe.whitelist(methods=["POST"])
 def run_post_loan_job(job: str, day: str | None = None) -> dict:
 	"""Enqueue a daily post-loan job now (classification, collection or early_warning) on the long queue."""
-	from postloan_performance.services import post_loan_ops
+	from postloan_performance.services import daily_jobs
 
 	_require_post_loan_role()
-	if job not in post_loan_ops.JOBS:
+	if job not in daily_jobs.JOBS:
 		frappe.throw(_("Unknown post-loan job {0}.").format(frappe.utils.escape_html(job)))
-	return {"job_id": post_loan_ops.enqueue_job(job, day)}
+	return {"job_id": daily_jobs.enqueue_job(job, day)}
 
 
 @frappe.whitelist()

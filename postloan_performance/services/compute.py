@@ -22,7 +22,7 @@ from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services.appraisal import apply_scores, load_ratings, qualitative_from_ratings
 from postloan_performance.services.bulk import bulk_update, insert_versions
 from postloan_performance.services.locks import kill_point
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric
+from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric
 
 LINE_RESULT_FIELDS = ("actual", "no_data", "achievement", "score", "weighted_score", "data_date")
 HEADER_RESULT_FIELDS = ("quantitative_score", "qualitative_score", "total_score", "grade", "final_grade")

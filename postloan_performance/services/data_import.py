@@ -6,7 +6,7 @@ Imported (or Refused when the data changed since the check, or Failed). Files ov
 :data:`BACKGROUND_ROWS` rows are checked and imported on the long queue (Queued while they wait) with
 progress (:func:`status`, realtime event ``pl_data_import_progress``); smaller ones in the request.
 
-The rows go through the bulk loader (``services/postloan_data.py``): same rules, same all-or-nothing, same
+The rows go through the bulk loader (``services/post_loan_data.py``): same rules, same all-or-nothing, same
 speed. Nothing here commits: the request or the background job does, after the import's status and
 counts are set. A failure inside the import rolls back to a savepoint so that the Failed status stays.
 """
@@ -25,7 +25,7 @@ from frappe import _
 from frappe.utils import escape_html, now_datetime
 
 from postloan_performance.engine import row_rules
-from postloan_performance.services import import_files, import_messages, postloan_data
+from postloan_performance.services import import_files, import_messages, post_loan_data
 from postloan_performance.services.locks import acquire, is_running, refuse
 
 DOCTYPE = "PL Data Import"
@@ -59,7 +59,7 @@ def _run_or_enqueue(doc, step: str) -> dict:
 	if not doc.import_file:
 		frappe.throw(_("Attach the file to load first."), title=_("No File"))
 	path = import_files.readable_file_path(doc.import_file)
-	rows = postloan_data.count_data_rows(path, doc.sheet or None)
+	rows = post_loan_data.count_data_rows(path, doc.sheet or None)
 	if rows <= BACKGROUND_ROWS:
 		return run(doc.name, step)
 	if is_running("import", doc.import_type):
@@ -108,13 +108,13 @@ def run(data_import: str, step: str) -> dict:
 	frappe.db.savepoint(SAVEPOINT)
 	try:
 		path = import_files.readable_file_path(doc.import_file)
-		checked = postloan_data.check_file(
+		checked = post_loan_data.check_file(
 			doc.import_type, path, date_order=doc.date_order or None, sheet=doc.sheet or None
 		)
 		if checked.errors:
 			_refuse(doc, checked)
 		elif step == "check":
-			result = postloan_data.write_rows(
+			result = post_loan_data.write_rows(
 				checked, dry_run=True, publish_progress=False, on_progress=progress
 			)
 			_set(
@@ -122,10 +122,10 @@ def run(data_import: str, step: str) -> dict:
 				status="Checked",
 				checked_on=now_datetime(),
 				**_counts(checked, new=result["new"], present=result["already_present"]),
-				preview=json.dumps(postloan_data.preview_rows(checked, PREVIEW_ROWS), default=str),
+				preview=json.dumps(post_loan_data.preview_rows(checked, PREVIEW_ROWS), default=str),
 			)
 		else:
-			result = postloan_data.write_rows(checked, publish_progress=False, on_progress=progress)
+			result = post_loan_data.write_rows(checked, publish_progress=False, on_progress=progress)
 			_set(
 				doc.name,
 				status="Imported",
@@ -163,10 +163,10 @@ def _counts(checked, new: int = 0, present: int = 0) -> dict:
 
 def _refuse(doc, checked) -> None:
 	"""Record every problem: the counts, the capped lines for the screen and the rejected rows as a CSV."""
-	lines = postloan_data.format_errors(checked.doctype, checked.errors, limit=SCREEN_LINES)
+	lines = post_loan_data.format_errors(checked.doctype, checked.errors, limit=SCREEN_LINES)
 	problems = {
-		"headline": frappe.utils.strip_html(postloan_data.refusal_headline(checked)),
-		"summary": postloan_data.summary_lines(checked.doctype, checked.errors),
+		"headline": frappe.utils.strip_html(post_loan_data.refusal_headline(checked)),
+		"summary": post_loan_data.summary_lines(checked.doctype, checked.errors),
 		"lines": lines,
 	}
 	_set(
@@ -307,7 +307,7 @@ def template(doctype: str, file_format: str = "xlsx", date_order: str | None = N
 		)
 	if file_format not in ("csv", "xlsx"):
 		frappe.throw(_("Templates are CSV or XLSX files, not {0}.").format(escape_html(file_format)))
-	order = postloan_data.date_order_of(date_order)
+	order = post_loan_data.date_order_of(date_order)
 	headers = import_files.bilingual_headers(doctype)
 	company = frappe.defaults.get_user_default("Company") or frappe.db.get_single_value(
 		"Global Defaults", "default_company"

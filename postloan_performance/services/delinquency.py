@@ -20,8 +20,8 @@ from frappe import _
 from frappe.utils import escape_html, getdate, now_datetime
 
 from postloan_performance.engine import delinquency, frames
+from postloan_performance.services import daily_jobs as ops
 from postloan_performance.services import portfolio_months
-from postloan_performance.services import post_loan_ops as ops
 
 SNAPSHOT = "PL Loan Snapshot"
 THRESHOLD_FIELDS = (

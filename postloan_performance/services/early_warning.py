@@ -1,6 +1,6 @@
 """Early warning: PL Warning Rules evaluated set-wise, PL Risk Alerts raised, assigned and notified.
 
-:func:`process_date` is the daily job's step for one snapshot date S (see ``services.post_loan_ops``):
+:func:`process_date` is the daily job's step for one snapshot date S (see ``services.daily_jobs``):
 
 1. the enabled rules are parsed; the variables they use decide what is read: the snapshots of S with their
    loans (always), the previous snapshot of each loan (``prev_*``, ``outstanding_change*``), and one SQL
@@ -31,7 +31,7 @@ from frappe.utils import escape_html, getdate, nowdate
 
 from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import frames, row_rules, warning_rules
-from postloan_performance.services import post_loan_ops as ops
+from postloan_performance.services import daily_jobs as ops
 from postloan_performance.services.access import OFFICER_ROLE
 from postloan_performance.services.engine_messages import expression_limit_message
 

@@ -35,7 +35,7 @@ from postloan_performance.engine.formula import parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services.bulk import insert_many
 from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE, SubjectBuilder
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric, survey_cycle_for
+from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric, survey_cycle_for
 
 DOCTYPE = "PL Metric Value"
 BASELINE, SCHEME = "Baseline Period", "Scheme Period"

@@ -16,7 +16,7 @@ from postloan_performance.engine import row_rules
 from postloan_performance.services import sanitize
 
 if TYPE_CHECKING:
-	from postloan_performance.services.postloan_data import CheckedFile
+	from postloan_performance.services.post_loan_data import CheckedFile
 
 MESSAGE_LINES = 200  # bad rows listed in the message; the exception keeps them all
 SUMMARY_LINES = 20  # (column, problem) groups listed in the message

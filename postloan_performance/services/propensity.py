@@ -14,7 +14,7 @@ from frappe import _
 from frappe.utils import now_datetime
 
 from postloan_performance.engine import delinquency, frames, propensity
-from postloan_performance.services import post_loan_ops as ops
+from postloan_performance.services import daily_jobs as ops
 from postloan_performance.services.bulk import bulk_update
 
 COLUMNS = [

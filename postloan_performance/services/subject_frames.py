@@ -1,6 +1,6 @@
 """Subject-sized frames: the post-loan rows of a few people only, for recomputing one appraisal or a team.
 
-The set-wise loaders (`services.metrics`) read the whole period's frames, whatever the number of subjects:
+The set-wise loaders (`services.metric_frames`) read the whole period's frames, whatever the number of subjects:
 right for a whole cycle, seconds wasted when the "Recompute KPIs" button covers one person (on the
 benchmark book, one Collection appraisal: 6.17 s whole-period vs 0.74 s subject-sized). When a
 computation's people subjects number at most `SUBJECT_READ_LIMIT`, each frame is read for those employees
@@ -26,7 +26,7 @@ import pandas as pd
 import frappe
 from frappe.utils import add_days, getdate
 
-from postloan_performance.services import metrics as m
+from postloan_performance.services import metric_frames as m
 
 # At most this many people subjects (distinct employees) read subject-sized frames; more read the whole
 # period once. Measured with benchmarks/crossover.py on the benchmark data (200,000 loans, 2,000 employees,

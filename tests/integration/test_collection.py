@@ -24,8 +24,8 @@ import frappe
 from postloan_performance import api
 from postloan_performance.datagen import LayerSpec, OrgSpec
 from postloan_performance.engine import frames
-from postloan_performance.services import collection, post_loan_ops
-from tests.integration import post_loan_ops_data as data
+from postloan_performance.services import collection, daily_jobs
+from tests.integration import daily_jobs_data as data
 
 SEED = 11
 TEAM_PREFIX = "_Test PLC "
@@ -305,15 +305,15 @@ def test_rerunning_a_day_changes_nothing(loaded):
 	)
 	assert checksum() == before
 	# the job itself: nothing pending after the last date, and a catch-up run from scratch is the same
-	frappe.db.set_single_value(post_loan_ops.SETTINGS, "collection_processed_through", dates[-1])
-	assert post_loan_ops.run_job("collection", dates[-1], publish=False)["dates"] == []
+	frappe.db.set_single_value(daily_jobs.SETTINGS, "collection_processed_through", dates[-1])
+	assert daily_jobs.run_job("collection", dates[-1], publish=False)["dates"] == []
 	assert checksum() == before
 
 
 def _extra_loans(team: str, amounts: list[float], prefix: str) -> list[str]:
 	"""Loans without snapshots on the processed day, carrying open cases that make up the collectors' loads."""
 	names = [f"{prefix}{i:03d}" for i in range(len(amounts))]
-	post_loan_ops.insert_rows(
+	daily_jobs.insert_rows(
 		"PL Loan",
 		["name", "loan_no", "customer", "company", "managing_team", "disbursed_on", "principal", "status"],
 		[
@@ -325,7 +325,7 @@ def _extra_loans(team: str, amounts: list[float], prefix: str) -> list[str]:
 
 
 def _open_case(name: str, loan: str, collector: str, team: str, amount: float) -> None:
-	post_loan_ops.insert_rows(
+	daily_jobs.insert_rows(
 		"PL Collection Case",
 		[
 			"name",
@@ -410,7 +410,7 @@ def _publish_scores(scores: dict[str, float]) -> None:
 		(f"_TPLC-APR-{i}", employee, "Published", 0, score, dt.date(2018, 12, 31))
 		for i, (employee, score) in enumerate(scores.items())
 	]
-	post_loan_ops.insert_rows(
+	daily_jobs.insert_rows(
 		"PL Appraisal", ["name", "employee", "status", "is_trial", "total_score", "period_end"], rows
 	)
 	frappe.db.sql("update `tabPL Appraisal` set `docstatus` = 1 where `name` like '\\_TPLC-APR-%%'")
@@ -499,7 +499,7 @@ def test_my_queue_orders_by_priority(loaded):
 	assert len(open_cases) >= 3
 	# a broken promise on the case with the smallest priority so far
 	today = dt.date.today()
-	post_loan_ops.insert_rows(
+	daily_jobs.insert_rows(
 		"PL Collection Action",
 		["name", "collection_case", "collector", "action_type", "action_on", "ptp_amount", "ptp_date"],
 		[
@@ -540,7 +540,7 @@ def test_my_queue_orders_by_priority(loaded):
 
 def test_my_queue_permissions(world):
 	case = "_TPLC-PERM-CASE"
-	post_loan_ops.insert_rows(
+	daily_jobs.insert_rows(
 		"PL Collection Case",
 		[
 			"name",

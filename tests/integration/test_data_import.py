@@ -17,7 +17,7 @@ import pytest
 import frappe
 
 from postloan_performance import api, permissions
-from postloan_performance.services import data_import, postloan_data
+from postloan_performance.services import data_import, post_loan_data
 from tests.integration.test_import import P, loan_rows, no_commit  # noqa: F401
 
 DOCTYPE = "PL Data Import"
@@ -192,7 +192,7 @@ def test_large_files_run_as_a_background_job_with_progress(world, officer, monke
 		assert kwargs["now"] is True  # tests run the job body in-process
 		return real_enqueue(method, **kwargs)
 
-	monkeypatch.setattr(postloan_data, "INSERT_CHUNK_SIZE", 2)
+	monkeypatch.setattr(post_loan_data, "INSERT_CHUNK_SIZE", 2)
 	with mock.patch("frappe.enqueue", side_effect=enqueue):
 		assert api.check_data_import(doc.name)["status"] == "Checked"
 		status = api.start_data_import(doc.name)
@@ -208,8 +208,8 @@ def test_large_files_run_as_a_background_job_with_progress(world, officer, monke
 def test_a_failure_inside_the_import_writes_nothing_and_is_recorded(world, officer, monkeypatch):
 	doc = new_import("PL Loan", loan_rows(world, 3))
 	api.check_data_import(doc.name)
-	monkeypatch.setattr(postloan_data, "INSERT_CHUNK_SIZE", 1)
-	real_insert, done = postloan_data._insert, []
+	monkeypatch.setattr(post_loan_data, "INSERT_CHUNK_SIZE", 1)
+	real_insert, done = post_loan_data._insert, []
 
 	def failing_insert(*args):
 		if done:
@@ -217,7 +217,7 @@ def test_a_failure_inside_the_import_writes_nothing_and_is_recorded(world, offic
 		done.append(1)
 		return real_insert(*args)
 
-	monkeypatch.setattr(postloan_data, "_insert", failing_insert)
+	monkeypatch.setattr(post_loan_data, "_insert", failing_insert)
 	status = api.start_data_import(doc.name)
 	assert (status["status"], status["error_message"]) == ("Failed", "disk full")
 	assert not frappe.db.exists("PL Loan", f"{P}-L1")  # the first chunk went with the savepoint
@@ -240,10 +240,10 @@ def test_template_has_bilingual_headers_an_example_and_loads_back(world, officer
 
 	# the template loads as it is once its loan exists (bilingual headers, the first of two sheets)
 	loan = {**loan_rows(world, 1)[0], "loan_no": "LN-2026-000001"}
-	postloan_data.import_file("PL Loan", _write(tmp_path / "loan.csv", [loan]))
+	post_loan_data.import_file("PL Loan", _write(tmp_path / "loan.csv", [loan]))
 	path = tmp_path / "template.xlsx"
 	path.write_bytes(frappe.response["filecontent"])
-	assert postloan_data.import_file("PL Loan Snapshot", str(path))["inserted"] == 1
+	assert post_loan_data.import_file("PL Loan Snapshot", str(path))["inserted"] == 1
 	assert frappe.db.get_value("PL Loan Snapshot", "LN-2026-000001-2026-03-31", "overdue_amount") == 1200
 
 	api.download_import_template("PL Collection Case", "csv", "Day-Month-Year")

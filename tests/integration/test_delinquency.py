@@ -1,7 +1,7 @@
 """Bucket and five-category classification of snapshots on a real site, over generated months.
 
 A fixed-seed portfolio is loaded (inside the test's transaction); the classification job runs over every
-month-end (as the background job does: `post_loan_ops.run_job`, one date after the other). Each snapshot's
+month-end (as the background job does: `daily_jobs.run_job`, one date after the other). Each snapshot's
 bucket, proposed classification (with a product's own thresholds) and classification (a manual one wins)
 are compared with values computed here from dpd alone. Re-running changes nothing.
 """
@@ -16,8 +16,8 @@ import frappe
 
 from postloan_performance import api
 from postloan_performance.engine import frames
-from postloan_performance.services import delinquency, post_loan_ops
-from tests.integration import post_loan_ops_data as data
+from postloan_performance.services import daily_jobs, delinquency
+from tests.integration import daily_jobs_data as data
 
 SEED = 23
 TEAM_PREFIX = "_Test PLD "
@@ -94,10 +94,10 @@ def test_every_snapshot_is_bucketed_and_classified(loaded):
 	ds = loaded
 	dates = data.month_ends(ds)
 	# the job picks up the dates after the last one it did: start before the first month-end
-	frappe.db.set_single_value(post_loan_ops.SETTINGS, "classification_processed_through", "2018-12-31")
-	result = post_loan_ops.run_job("classification", dates[-1], publish=False)
+	frappe.db.set_single_value(daily_jobs.SETTINGS, "classification_processed_through", "2018-12-31")
+	result = daily_jobs.run_job("classification", dates[-1], publish=False)
 	assert result["dates"] == dates
-	assert frappe.db.get_single_value(post_loan_ops.SETTINGS, "classification_processed_through") == dates[-1]
+	assert frappe.db.get_single_value(daily_jobs.SETTINGS, "classification_processed_through") == dates[-1]
 	products = dict(zip(ds.loans["name"], ds.loans["product"], strict=True))
 	got = stored()
 	assert len(got) == len(ds.snapshots)
@@ -126,7 +126,7 @@ def test_every_snapshot_is_bucketed_and_classified(loaded):
 		assert summary is not None and float(summary) == pytest.approx(float(snapshots or 0)), day
 	# again: nothing pending, and re-running a date writes nothing
 	before = checksum()
-	assert post_loan_ops.run_job("classification", dates[-1], publish=False)["dates"] == []
+	assert daily_jobs.run_job("classification", dates[-1], publish=False)["dates"] == []
 	assert delinquency.process_date(dates[-1])["updated"] == 0
 	assert checksum() == before
 

@@ -19,9 +19,9 @@ import pytest
 import frappe
 
 from postloan_performance import api
-from postloan_performance.services import early_warning, post_loan_ops
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric
-from tests.integration import post_loan_ops_data as data
+from postloan_performance.services import daily_jobs, early_warning
+from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric
+from tests.integration import daily_jobs_data as data
 
 SEED = 31
 TEAM_PREFIX = "_Test PLW "
@@ -209,14 +209,14 @@ def test_rules_raise_exactly_the_expected_alerts(loaded, world):
 def test_rerunning_raises_nothing_new(loaded):
 	ds = loaded.ds
 	dates = data.month_ends(ds)
-	frappe.db.set_single_value(post_loan_ops.SETTINGS, "warning_processed_through", "2018-12-31")
-	result = post_loan_ops.run_job("early_warning", dates[-1], publish=False)
+	frappe.db.set_single_value(daily_jobs.SETTINGS, "warning_processed_through", "2018-12-31")
+	result = daily_jobs.run_job("early_warning", dates[-1], publish=False)
 	assert result["dates"] == dates
 	before = sorted(a.name for a in my_alerts())
 	assert before
 	again = early_warning.process_date(dates[-1])
 	assert again["raised"] == 0
-	assert post_loan_ops.run_job("early_warning", dates[-1], publish=False)["dates"] == []
+	assert daily_jobs.run_job("early_warning", dates[-1], publish=False)["dates"] == []
 	assert sorted(a.name for a in my_alerts()) == before
 
 
@@ -248,12 +248,12 @@ def test_closing_alerts_feeds_warning_precision(loaded, world):
 
 def test_the_alert_officer_may_close_his_own_alert(world):
 	name = "_TPLW-OWN-ALERT"
-	post_loan_ops.insert_rows(
+	daily_jobs.insert_rows(
 		"PL Loan",
 		["name", "loan_no", "customer", "company", "disbursed_on", "principal"],
 		[("_TPLW-LOAN", "_TPLW-LOAN", "_Test PLW customer", world.company, dt.date(2024, 1, 1), 1000.0)],
 	)
-	post_loan_ops.insert_rows(
+	daily_jobs.insert_rows(
 		"PL Risk Alert",
 		["name", "loan", "rule", "severity", "raised_on", "officer", "outcome"],
 		[

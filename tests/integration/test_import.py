@@ -1,4 +1,4 @@
-"""The post-loan bulk loader on a real site: services/postloan_data.import_file and the whitelisted
+"""The post-loan bulk loader on a real site: services/post_loan_data.import_file and the whitelisted
 api.import_post_loan_data, as a PL Post-Loan Officer.
 
 Everything happens inside the test's transaction, which conftest rolls back; ``frappe.db.commit`` is
@@ -19,8 +19,8 @@ import frappe
 from frappe.utils import add_days, getdate, nowdate
 
 from postloan_performance import api
-from postloan_performance.services import postloan_data
-from postloan_performance.services.postloan_data import PostLoanImportError, import_file
+from postloan_performance.services import post_loan_data
+from postloan_performance.services.post_loan_data import PostLoanImportError, import_file
 
 P = "_TPLI"  # every name made here starts with it
 LOAN_COLUMNS = [
@@ -32,7 +32,7 @@ LOAN_COLUMNS = [
 	"principal",
 	"maturity_date",
 ]
-DATA_DOCTYPES = postloan_data.POST_LOAN_DOCTYPES
+DATA_DOCTYPES = post_loan_data.POST_LOAN_DOCTYPES
 
 
 @pytest.fixture
@@ -392,7 +392,7 @@ def _snapshot_file(world, tmp_path) -> str:
 
 def test_rows_are_inserted_in_bulk_statements(world, officer, tmp_path, monkeypatch):
 	path = _snapshot_file(world, tmp_path)
-	monkeypatch.setattr(postloan_data, "INSERT_CHUNK_SIZE", 50)
+	monkeypatch.setattr(post_loan_data, "INSERT_CHUNK_SIZE", 50)
 	real_sql, inserts = frappe.db.sql, []
 
 	def counting_sql(query, *args, **kwargs):
@@ -416,7 +416,7 @@ def test_rows_are_inserted_in_bulk_statements(world, officer, tmp_path, monkeypa
 
 def test_frappe_bulk_insert_serves_other_databases(world, officer, tmp_path, monkeypatch):
 	path = _snapshot_file(world, tmp_path)
-	monkeypatch.setattr(postloan_data, "INSERT_CHUNK_SIZE", 50)
+	monkeypatch.setattr(post_loan_data, "INSERT_CHUNK_SIZE", 50)
 	with (
 		mock.patch.object(frappe.db, "db_type", "not-mariadb"),
 		mock.patch.object(frappe.db, "bulk_insert", wraps=frappe.db.bulk_insert) as bulk,
@@ -434,13 +434,13 @@ def test_large_files_are_enqueued(world, officer, tmp_path, monkeypatch):
 		{"doctype": "File", "file_name": f"{P}-big.csv", "is_private": 1, "content": content}
 	)
 	file_doc.insert()
-	monkeypatch.setattr(postloan_data, "LARGE_FILE_ROWS", 2)
+	monkeypatch.setattr(post_loan_data, "LARGE_FILE_ROWS", 2)
 	try:
 		with mock.patch("frappe.enqueue") as enqueue:
 			result = api.import_post_loan_data("PL Loan", file_doc.file_url)
 		assert result["queued"] and result["rows"] == 3
 		kwargs = enqueue.call_args.kwargs
-		assert enqueue.call_args.args[0] == "postloan_performance.services.postloan_data.run_import_job"
+		assert enqueue.call_args.args[0] == "postloan_performance.services.post_loan_data.run_import_job"
 		assert (kwargs["queue"], kwargs["deduplicate"], kwargs["doctype"]) == ("long", True, "PL Loan")
 		assert kwargs["job_id"] == result["job_id"] and kwargs["timeout"] >= 1500
 		assert not frappe.db.exists("PL Loan", f"{P}-L1")

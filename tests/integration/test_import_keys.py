@@ -14,7 +14,7 @@ import pytest
 import frappe
 
 from postloan_performance.services import import_files, import_messages
-from postloan_performance.services.postloan_data import PostLoanImportError, import_file
+from postloan_performance.services.post_loan_data import PostLoanImportError, import_file
 from tests.integration.test_import import P, loan_rows, no_commit, write  # noqa: F401
 
 DATA_COLUMNS = {

@@ -318,7 +318,7 @@ def _crafted_xlsx(path, rows: int, declared: str = "A1:B2"):
 def test_xlsx_row_limit_counts_the_real_rows(tmp_path):
 	from openpyxl import load_workbook
 
-	from postloan_performance.services.postloan_data import count_data_rows
+	from postloan_performance.services.post_loan_data import count_data_rows
 
 	path = _crafted_xlsx(tmp_path / "crafted.xlsx", 30)
 	assert load_workbook(path, read_only=True).worksheets[0].max_row == 2  # what the file claims
@@ -371,7 +371,7 @@ def _inert(value: str | None) -> bool:
 
 
 def test_imported_markup_and_formulas_are_stored_inert(world, tmp_path):
-	from postloan_performance.services.postloan_data import import_file
+	from postloan_performance.services.post_loan_data import import_file
 
 	rows = [
 		_loan(world, "_TPLX-1", "<img src=x onerror=alert(document.cookie)>", product="<b>SME</b>"),
@@ -398,7 +398,7 @@ def test_imported_markup_and_formulas_are_stored_inert(world, tmp_path):
 
 def test_rejected_rows_export_neutralises_formulas(world, tmp_path):
 	from postloan_performance.services.import_messages import rejected_csv
-	from postloan_performance.services.postloan_data import check_file
+	from postloan_performance.services.post_loan_data import check_file
 
 	rows = [_loan(world, "_TPLY-1", "Fine", principal="=1+1")]  # a formula in a number column
 	checked = check_file("PL Loan", _write_csv(tmp_path / "bad.csv", rows))
@@ -452,7 +452,7 @@ if st is not None:
 		st.lists(st.tuples(_prefix, _plain, st.one_of(_markup, st.just("")), _plain), min_size=1, max_size=4)
 	)
 	def test_property_any_row_with_markup_or_formula_prefix_is_stored_inert(world, tmp_path, cells):
-		from postloan_performance.services.postloan_data import import_file
+		from postloan_performance.services.post_loan_data import import_file
 
 		tag = frappe.generate_hash(length=8)
 		rows = [

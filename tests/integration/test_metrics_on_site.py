@@ -3,7 +3,7 @@
 A fixed-seed generated portfolio (600 loans, nine month-ends from January 2025: collectors, cases,
 actions, promises, recoveries, alerts, events, assessments, tickets, customer feedback, surveys) is
 loaded into the site inside the test transaction (rolled back after each test). Every metric is then
-computed through the site path (SQL frame loaders + engine, `services.metrics.compute_metric`) and
+computed through the site path (SQL frame loaders + engine, `services.metric_frames.compute_metric`) and
 compared with `Reference`, a plain-Python reading of the "Built-in metrics" table of docs/scheme.md over the
 *generated* rows (it never imports the engine). The appraisal pipeline is then run end to end (Built-in,
 Formula, Server Script and Manual KPIs, Linear scores, idempotent recomputation, permission) and its
@@ -37,9 +37,9 @@ from postloan_performance.services.compute import (
 )
 from postloan_performance.services.cycle import create_appraisals, open_cycle
 from postloan_performance.services.dataset_loader import load_dataset
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric
+from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric
+from tests.integration.daily_jobs_data import isolate
 from tests.integration.factories import COMPANY, make_employee, make_user
-from tests.integration.post_loan_ops_data import isolate
 
 SEED = 7
 DATA_START = "2025-01-01"
@@ -1027,7 +1027,7 @@ def test_compute_query_count_does_not_grow_with_appraisals(loaded, monkeypatch, 
 def test_portfolio_npl_reads_the_monthly_summary_and_follows_snapshot_changes(loaded, monkeypatch):
 	"""Team-portfolio NPL sums come from PL Portfolio Month (built on demand for the two dates), equal the
 	sums over the snapshots, and change when a snapshot is edited through the DocType."""
-	from postloan_performance.services import metrics, portfolio_months
+	from postloan_performance.services import metric_frames, portfolio_months
 
 	ds = loaded.ds
 	teams = sorted(ds.loans["managing_team"].dropna().unique())
@@ -1052,9 +1052,9 @@ def test_portfolio_npl_reads_the_monthly_summary_and_follows_snapshot_changes(lo
 		"select distinct month_end from `tabPL Portfolio Month` where kind = 'Snapshot'", pluck=True
 	)
 	assert set(dates) <= {getdate(d) for d in built}
-	assert metrics._snapshot_totals_from_summary(dates) and sorted(
-		metrics._snapshot_totals_from_summary(dates)
-	) == sorted((str(d), t, c, v) for d, t, c, v in metrics._snapshot_totals_from_snapshots(dates))
+	assert metric_frames._snapshot_totals_from_summary(dates) and sorted(
+		metric_frames._snapshot_totals_from_summary(dates)
+	) == sorted((str(d), t, c, v) for d, t, c, v in metric_frames._snapshot_totals_from_snapshots(dates))
 
 	# a performing loan of a team is classified Loss at the period end: the team's NPL there goes up
 	name, team = frappe.db.sql(

@@ -29,10 +29,10 @@ from postloan_performance.datagen import LayerSpec, OrgSpec, generate
 from postloan_performance.engine.delinquency import CLOSED_CASE_STATUSES
 from postloan_performance.services import delinquency, portfolio_months
 from postloan_performance.services.dataset_loader import load_dataset
-from postloan_performance.services.postloan_data import import_file
+from postloan_performance.services.post_loan_data import import_file
 from postloan_performance.services.reports import portfolio_quality_trend
+from tests.integration.daily_jobs_data import isolate
 from tests.integration.factories import COMPANY, make_cycle, make_user
-from tests.integration.post_loan_ops_data import isolate
 
 SEED = 31
 DATA_START = "2025-01-01"

@@ -11,8 +11,8 @@ import pytest
 import frappe
 
 from postloan_performance import api
-from postloan_performance.services import post_loan_ops
-from tests.integration import post_loan_ops_data as data
+from postloan_performance.services import daily_jobs
+from tests.integration import daily_jobs_data as data
 
 pytest.importorskip("sklearn")
 
@@ -30,7 +30,7 @@ def dataset():
 @pytest.fixture
 def loaded(dataset):
 	data.load(dataset, ROW_PREFIX)
-	frappe.db.set_single_value(post_loan_ops.SETTINGS, "enable_propensity_model", 0)
+	frappe.db.set_single_value(daily_jobs.SETTINGS, "enable_propensity_model", 0)
 	return dataset
 
 
@@ -46,9 +46,9 @@ def test_model_trains_scores_and_orders_the_queue_only_when_enabled(loaded, worl
 	# the site may hold other closed cases too; ours are all in
 	assert result["cases"] >= len(closed)
 	assert 0.6 < result["auc"] <= 1.0, result
-	model = json.loads(frappe.db.get_single_value(post_loan_ops.SETTINGS, "model_parameters"))
+	model = json.loads(frappe.db.get_single_value(daily_jobs.SETTINGS, "model_parameters"))
 	assert model["auc"] == result["auc"] and "entry_bucket_no" in model["features"]
-	assert frappe.db.get_single_value(post_loan_ops.SETTINGS, "model_auc") == pytest.approx(
+	assert frappe.db.get_single_value(daily_jobs.SETTINGS, "model_auc") == pytest.approx(
 		result["auc"], abs=1e-4
 	)
 	scores = frappe.get_all(
@@ -65,7 +65,7 @@ def test_model_trains_scores_and_orders_the_queue_only_when_enabled(loaded, worl
 	collector = max({s.collector for s in scores}, key=lambda c: sum(s.collector == c for s in scores))
 	off = api.my_collection_queue(employee=collector)
 	assert all(q["propensity_score"] is None and q["priority_parts"]["propensity"] == 0 for q in off)
-	frappe.db.set_single_value(post_loan_ops.SETTINGS, "enable_propensity_model", 1)
+	frappe.db.set_single_value(daily_jobs.SETTINGS, "enable_propensity_model", 1)
 	on = api.my_collection_queue(employee=collector)
 	by_case = {s.name: s.propensity_score for s in scores}
 	for q in on:

@@ -651,11 +651,11 @@ def test_compute_killed_mid_write_then_rerun(led_org, point):
 # ---------------------------------------------------------------- daily jobs
 @pytest.mark.parametrize("job", ("classification", "collection", "early_warning"))
 def test_daily_job_in_parallel_runs_once(job):
-	from postloan_performance.services.post_loan_ops import THROUGH_FIELD
+	from postloan_performance.services.daily_jobs import THROUGH_FIELD
 
 	answers = races.run_processes(
 		4,
-		"postloan_performance.services.post_loan_ops.run_job",
+		"postloan_performance.services.daily_jobs.run_job",
 		{"job": job, "day": frappe.utils.nowdate(), "publish": False},
 	)
 	assert all("ok" in a or a.get("status") == 409 for a in answers), answers
@@ -696,8 +696,8 @@ DAILY_FIELDS = {  # what each job writes, compared between runs (no names of peo
 def daily_data():
 	"""Four months of generated snapshots (120 loans, their teams and people), committed, in dates of
 	their own; the settings' "processed through" marks are restored afterwards."""
-	from postloan_performance.services.post_loan_ops import SETTINGS, SUMMARY_FIELD, THROUGH_FIELD
-	from tests.integration import post_loan_ops_data as data
+	from postloan_performance.services.daily_jobs import SETTINGS, SUMMARY_FIELD, THROUGH_FIELD
+	from tests.integration import daily_jobs_data as data
 
 	frappe.set_user("Administrator")
 	saved = {
@@ -734,7 +734,7 @@ def daily_data():
 def _reset_daily() -> None:
 	"""Back to the state before any daily job ran on the data: no classification, case or alert, the
 	summary rows of its dates gone, every job's "processed through" before its first date."""
-	from postloan_performance.services.post_loan_ops import SETTINGS, THROUGH_FIELD
+	from postloan_performance.services.daily_jobs import SETTINGS, THROUGH_FIELD
 
 	like = DAILY_ROWS + "%"
 	frappe.db.sql(
@@ -753,7 +753,7 @@ def _reset_daily() -> None:
 
 def daily_state(job: str) -> dict:
 	"""Everything the daily jobs wrote on the data, and the job's "processed through" mark."""
-	from postloan_performance.services.post_loan_ops import SETTINGS, THROUGH_FIELD
+	from postloan_performance.services.daily_jobs import SETTINGS, THROUGH_FIELD
 
 	like = DAILY_ROWS + "%"
 	out = {}
@@ -783,7 +783,7 @@ def daily_state(job: str) -> dict:
 def _run_daily(job: str, dates: list[str], env: dict | None = None) -> dict:
 	return races.run_processes(
 		1,
-		"postloan_performance.services.post_loan_ops.run_job",
+		"postloan_performance.services.daily_jobs.run_job",
 		{"job": job, "day": dates[-1], "publish": False},
 		env=env,
 	)[0]
@@ -909,7 +909,7 @@ def _loans() -> int:
 
 
 def test_same_file_imported_in_parallel_once(loans_file):
-	call = "postloan_performance.services.postloan_data.import_file"
+	call = "postloan_performance.services.post_loan_data.import_file"
 	answers = races.run_processes(4, call, {"doctype": "PL Loan", "file_path_or_file_url": loans_file})
 	assert all("ok" in a or a.get("status") == 409 for a in answers), answers
 	assert sum(a["ok"]["inserted"] for a in answers if "ok" in a) == 50
@@ -918,7 +918,7 @@ def test_same_file_imported_in_parallel_once(loans_file):
 
 def test_import_killed_mid_file_leaves_nothing(loans_file):
 	call, kwargs = (
-		"postloan_performance.services.postloan_data.import_file",
+		"postloan_performance.services.post_loan_data.import_file",
 		{
 			"doctype": "PL Loan",
 			"file_path_or_file_url": loans_file,

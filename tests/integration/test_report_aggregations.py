@@ -7,7 +7,7 @@ are chosen to catch a wrong aggregation: actions and recoveries whose own collec
 case's, cases the KPI loader does not read (closed before the lookback, opened after the period), the
 period's first and last instants, a promise kept at exactly 95 %, a relapse into NPL and an NPL loan that
 changes classification. Collector Performance is also checked against the KPI actuals of the engine
-(`services.metrics.compute_metric`) for the same period. Names carry a "_Test PLK"/"PLK-" prefix.
+(`services.metric_frames.compute_metric`) for the same period. Names carry a "_Test PLK"/"PLK-" prefix.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pytest
 
 import frappe
 
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric
-from postloan_performance.services.post_loan_ops import insert_rows
+from postloan_performance.services.daily_jobs import insert_rows
+from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric
 from postloan_performance.services.reports import (
 	collector_performance,
 	early_warning_effectiveness,

@@ -24,9 +24,9 @@ from frappe.desk.query_report import run as run_report
 
 from postloan_performance.datagen import LayerSpec, OrgSpec, generate
 from postloan_performance.services.dataset_loader import load_dataset
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric
+from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric
+from tests.integration.daily_jobs_data import isolate
 from tests.integration.factories import COMPANY, make_cycle, make_user
-from tests.integration.post_loan_ops_data import isolate
 
 SEED = 23
 DATA_START = "2025-01-01"

@@ -31,7 +31,7 @@ from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services import evaluation
 from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE, SubjectBuilder
 from postloan_performance.services.dataset_loader import load_dataset
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric
+from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric
 from postloan_performance.services.reports import scheme_effect_evaluation
 from tests.integration.factories import COMPANY, make_user
 

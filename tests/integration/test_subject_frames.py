@@ -17,7 +17,7 @@ from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services import subject_frames
 from postloan_performance.services.compute import EMPLOYEE, TEAM_PEOPLE, SubjectBuilder, compute_appraisals
 from postloan_performance.services.cycle import create_appraisals
-from postloan_performance.services.metrics import FrameCache, Window, compute_metric
+from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric
 from postloan_performance.services.subject_frames import SubjectFrameCache
 from tests.integration.test_metrics_on_site import (  # noqa: F401 (fixtures)
 	BASELINE,

@@ -10,7 +10,7 @@ frame plus every problem as a machine-readable error::
 
 ``row`` is the row number a spreadsheet user sees (header = row 1, first data row = row 2); header
 problems (unknown, missing or repeated columns) are reported on row 1. The Frappe layer
-(``services/postloan_data.py``) turns codes into translated messages. Codes:
+(``services/post_loan_data.py``) turns codes into translated messages. Codes:
 
 ``unknown_column``, ``missing_column``, ``duplicate_column`` (row 1), ``required``, ``too_long``,
 ``invalid_characters`` (``<``/``>`` in a name), ``not_a_date``, ``not_a_number``, ``not_an_integer``,

@@ -1,6 +1,6 @@
 """Automated collection: the daily case lifecycle, assignment by strategy, and the collectors' queues.
 
-:func:`process_date` is the daily job's step for one snapshot date S (see ``services.post_loan_ops``):
+:func:`process_date` is the daily job's step for one snapshot date S (see ``services.daily_jobs``):
 
 1. three queries read the snapshots of S with their loans, the open cases, and the previous snapshot date's
    dpd; ``engine.delinquency.case_decisions`` decides per loan: open, escalate, rebucket, cure, pay off,

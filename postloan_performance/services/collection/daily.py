@@ -13,8 +13,8 @@ from frappe.utils import getdate
 
 from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import delinquency
+from postloan_performance.services import daily_jobs as ops
 from postloan_performance.services import portfolio_months
-from postloan_performance.services import post_loan_ops as ops
 from postloan_performance.services.bulk import bulk_update
 from postloan_performance.services.collection.reading import (
 	last_round_robin,

@@ -12,7 +12,7 @@ from frappe.utils import getdate, nowdate
 
 from postloan_performance.engine import assignment as assign_engine
 from postloan_performance.engine import delinquency, frames
-from postloan_performance.services import post_loan_ops as ops
+from postloan_performance.services import daily_jobs as ops
 from postloan_performance.services.collection.reading import _bucket_number
 from postloan_performance.services.collection.strategy import CASE
 

@@ -1,7 +1,7 @@
 """Collector Performance: each collector's collection KPIs over a period, ranked by recovered amount.
 
 The values are the built-in metrics (docs/scheme.md) for every collector at once (Employee subjects), equal to
-his KPI actuals for the same period (`services.metrics` + `engine.metrics`), but summed per collector by
+his KPI actuals for the same period (`services.metric_frames` + `engine.metrics`), but summed per collector by
 the database (GROUP BY) instead of loading the period's cases, actions and recoveries into pandas (~300,000
 rows for a quarter of the benchmark data). The statements follow the engine's attribution for Employee
 subjects:
@@ -37,7 +37,7 @@ from postloan_performance.engine.metrics import (
 	SUCCESS_STATUSES,
 )
 from postloan_performance.services.access import team_members_on, visible_employees
-from postloan_performance.services.metrics import Window
+from postloan_performance.services.metric_frames import Window
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
 	bar_chart,
@@ -59,7 +59,7 @@ VALUE_COLUMNS = (
 	"ptp_kept_rate",
 	"right_party_rate",
 )
-# the case a row names, when the KPI loader reads it (services.metrics.load_cases)
+# the case a row names, when the KPI loader reads it (services.metric_frames.load_cases)
 KNOWN_CASE = (
 	"c.name = {alias}.collection_case and c.opened_on <= %(end)s"
 	" and (c.closed_on is null or c.closed_on >= %(first_day)s)"

@@ -23,7 +23,7 @@ from postloan_performance.engine import frames, portfolio
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
 from postloan_performance.engine.metrics import RECALL_LOOKBACK_DAYS
 from postloan_performance.services.access import visible_employees
-from postloan_performance.services.metrics import _dates_as_datetime
+from postloan_performance.services.metric_frames import _dates_as_datetime
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
 	bar_chart,

@@ -10,7 +10,7 @@ cycle's period), with Welch's t-test and a permutation test per metric.
   period (if there is one) for the baseline.
 - Business metrics npl_ratio, recovery_rate and collection_success_rate of the company's whole portfolio:
   one value per period, so no test.
-- Each period is one computation (services.metrics: one FrameCache, every subject at once). The values
+- Each period is one computation (services.metric_frames: one FrameCache, every subject at once). The values
   are stored per subject (PL Metric Value, services.evaluation): refreshed in the background after the
   cycle's KPIs are computed, read here while fresh, else computed here and stored. The message says when
   they were computed.

@@ -8,7 +8,7 @@ the collector of its case, else for the employee it names (as the KPI); by chann
 the channel of its ticket.
 
 Dates and datetimes are selected as text and parsed by pandas in one vectorised call, as in
-`services.metrics`: the database driver would turn each of the ~80,000 values of a quarter of the
+`services.metric_frames`: the database driver would turn each of the ~80,000 values of a quarter of the
 benchmark data into a Python datetime one by one (~0.35 s).
 """
 
@@ -24,7 +24,7 @@ from frappe.utils import add_days
 
 from postloan_performance.engine import frames, service_level
 from postloan_performance.services.access import visible_employees
-from postloan_performance.services.metrics import _dates_as_datetime
+from postloan_performance.services.metric_frames import _dates_as_datetime
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
 	bar_chart,

@@ -4,7 +4,7 @@
 import frappe
 from frappe.model.document import Document
 
-from postloan_performance.services.postloan_data import validate_document
+from postloan_performance.services.post_loan_data import validate_document
 
 
 class PLCollectionCase(Document):
@@ -47,6 +47,6 @@ class PLCollectionCase(Document):
 
 
 def on_doctype_update():
-	# composite indexes for the set-wise metric queries (services/metrics.py)
+	# composite indexes for the set-wise metric queries (services/metric_frames.py)
 	frappe.db.add_index("PL Collection Case", ["collector", "opened_on"])
 	frappe.db.add_index("PL Collection Case", ["opened_on", "closed_on"])

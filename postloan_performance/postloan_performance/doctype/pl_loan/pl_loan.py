@@ -3,7 +3,7 @@
 
 from frappe.model.document import Document
 
-from postloan_performance.services.postloan_data import validate_document
+from postloan_performance.services.post_loan_data import validate_document
 
 
 class PLLoan(Document):

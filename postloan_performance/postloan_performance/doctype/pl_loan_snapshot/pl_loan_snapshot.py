@@ -6,7 +6,7 @@ from frappe.model.document import Document
 
 from postloan_performance.services import portfolio_months
 from postloan_performance.services.delinquency import apply_to_document
-from postloan_performance.services.postloan_data import validate_document
+from postloan_performance.services.post_loan_data import validate_document
 
 SNAPSHOT_DATE_INDEX = ["as_of_date", "loan", "bucket", "classification", "outstanding"]
 

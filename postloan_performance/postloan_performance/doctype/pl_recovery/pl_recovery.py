@@ -4,7 +4,7 @@
 import frappe
 from frappe.model.document import Document
 
-from postloan_performance.services.postloan_data import validate_document
+from postloan_performance.services.post_loan_data import validate_document
 
 
 class PLRecovery(Document):
@@ -30,6 +30,6 @@ class PLRecovery(Document):
 
 
 def on_doctype_update():
-	# composite indexes for the set-wise metric queries (services/metrics.py)
+	# composite indexes for the set-wise metric queries (services/metric_frames.py)
 	frappe.db.add_index("PL Recovery", ["collection_case", "received_on"])
 	frappe.db.add_index("PL Recovery", ["collector", "received_on"])

@@ -4,7 +4,7 @@
 import frappe
 from frappe.model.document import Document
 
-from postloan_performance.services.postloan_data import validate_document
+from postloan_performance.services.post_loan_data import validate_document
 
 
 class PLRiskAlert(Document):
@@ -34,6 +34,6 @@ class PLRiskAlert(Document):
 
 
 def on_doctype_update():
-	# composite indexes for the set-wise metric queries (services/metrics.py)
+	# composite indexes for the set-wise metric queries (services/metric_frames.py)
 	frappe.db.add_index("PL Risk Alert", ["officer", "raised_on"])
 	frappe.db.add_index("PL Risk Alert", ["loan", "raised_on"])

@@ -4,7 +4,7 @@
 import frappe
 from frappe.model.document import Document
 
-from postloan_performance.services.postloan_data import validate_document
+from postloan_performance.services.post_loan_data import validate_document
 
 
 class PLRiskEvent(Document):
@@ -30,5 +30,5 @@ class PLRiskEvent(Document):
 
 
 def on_doctype_update():
-	# composite indexes for the set-wise metric queries (services/metrics.py)
+	# composite indexes for the set-wise metric queries (services/metric_frames.py)
 	frappe.db.add_index("PL Risk Event", ["handler", "resolved_on"])

@@ -206,7 +206,7 @@ def enqueue_job(job: str, day: str | dt.date | None = None) -> str:
 	day = str(getdate(day or nowdate()))
 	job_id = f"pl-daily-{job}-{day}"
 	frappe.enqueue(
-		"postloan_performance.services.post_loan_ops.run_job",
+		"postloan_performance.services.daily_jobs.run_job",
 		queue="long",
 		timeout=6 * 3600,
 		job_id=job_id,

@@ -18,8 +18,8 @@ import frappe
 
 from postloan_performance.datagen import generate
 from postloan_performance.engine import frames
+from postloan_performance.services.daily_jobs import insert_rows
 from postloan_performance.services.dataset_loader import ensure_company, load_post_loan
-from postloan_performance.services.post_loan_ops import insert_rows
 from tests.integration.factories import COMPANY
 
 EMPTIED = ("cases", "actions", "recoveries", "alerts", "customer_feedback")

@@ -382,7 +382,7 @@ def enqueue_import(
 	digest = hashlib.sha1(f"{doctype}\x1f{path}\x1f{os.path.getmtime(path)}".encode()).hexdigest()[:16]
 	job_id = f"postloan_import::{digest}"
 	job = frappe.enqueue(
-		"postloan_performance.services.postloan_data.run_import_job",
+		"postloan_performance.services.post_loan_data.run_import_job",
 		queue="long",
 		timeout=max(1500, 600 + rows // 500),
 		job_id=job_id,
