@@ -160,7 +160,7 @@ def test_two_versions_cannot_be_active_on_the_same_date(v1):
 
 def _doc_method(client, name: str, method: str, **args):
 	return client.post(
-		"/api/method/run_doc_method",
+		"/api/method/frappe.handler.run_doc_method",
 		data={"dt": TEMPLATE, "dn": name, "method": method, "args": json.dumps(args)},
 	)
 

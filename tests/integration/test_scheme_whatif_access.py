@@ -22,7 +22,7 @@ SOURCE = "Collection - Default"
 
 def doc_method(client, doctype: str, name: str, method: str, **args):
 	return client.post(
-		"/api/method/run_doc_method",
+		"/api/method/frappe.handler.run_doc_method",
 		data={"dt": doctype, "dn": name, "method": method, "args": json.dumps(args)},
 	)
 
