@@ -308,3 +308,43 @@ def notify_team_leaders(doc, info: dict) -> None:
 				"email_content": detail + info["html"],
 			}
 		).insert(ignore_permissions=True)
+
+
+def change_log(company: str | None, since=None) -> str:
+	"""The versions adopted since ``since`` (a datetime; all when None) for the company (and the
+	templates of every company), oldest first: the scheme changes a new Scheme Briefing presents."""
+	filters = {"adopted_on": ("is", "set"), "company": ("in", [company or "", ""])}
+	if since:
+		filters["adopted_on"] = (">", since)
+	rows = frappe.get_all(
+		DOCTYPE,
+		filters=filters,
+		fields=["name", "template_name", "layer", "scheme_version", "effective_from", "adoption_reason"],
+		order_by="adopted_on asc",
+	)
+	if not rows:
+		return ""
+	parts = [f"<p><b>{escape_html(_('Scheme changes since the last briefing'))}</b></p>"]
+	for row in rows:
+		info = version_diff(row.name)
+		s = info["summary"]
+		parts.append(
+			"<p>"
+			+ _("{0} version {1} ({2}) applies from {3}.").format(
+				escape_html(row.template_name or row.name),
+				escape_html(row.scheme_version or ""),
+				_(row.layer) if row.layer else "",
+				frappe.format_value(row.effective_from, {"fieldtype": "Date"}),
+			)
+			+ " "
+			+ _("KPIs added: {0}, removed: {1}, changed: {2}; other changes: {3}. Reason: {4}").format(
+				s["kpis_added"],
+				s["kpis_removed"],
+				s["kpis_changed"],
+				s["other_changes"],
+				escape_html(row.adoption_reason or ""),
+			)
+			+ "</p>"
+			+ info["html"]
+		)
+	return "".join(parts)

@@ -204,3 +204,41 @@ def test_a_plain_copy_of_a_version_starts_its_own_scheme(v1):
 		"Active",
 		None,
 	)
+
+
+def _briefing(title: str):
+	return frappe.get_doc(
+		{
+			"doctype": "PL Scheme Briefing",
+			"title": title,
+			"company": COMPANY,
+			"briefing_date": "2026-04-02",
+		}
+	).insert()
+
+
+def test_an_adopted_version_feeds_the_next_scheme_briefing(v1):
+	"""A new briefing without content starts from the versions adopted since the company's previous
+	briefing; one written by hand keeps its text; the one after starts empty again."""
+	earlier = _briefing("_Test PL Briefing Before")  # the previous briefing: the log starts after it
+	frappe.db.set_value("PL Scheme Briefing", earlier.name, "creation", "2020-01-01 00:00:00")
+	v2 = frappe.get_doc(TEMPLATE, v1.new_version())
+	v2.items[0].target = 55
+	v2.save()
+	v2.adopt_version("2026-04-01", "Raise the success-rate target")
+
+	briefing = _briefing("_Test PL Briefing After Adoption")
+	assert v2.template_name in briefing.content and "Raise the success-rate target" in briefing.content
+	assert "KPIs added: 0, removed: 0, changed: 1" in briefing.content and "<table" in briefing.content
+
+	written = frappe.get_doc(
+		{
+			"doctype": "PL Scheme Briefing",
+			"title": "_Test PL Briefing Written",
+			"company": COMPANY,
+			"briefing_date": "2026-04-03",
+			"content": "<p>Our own agenda</p>",
+		}
+	).insert()
+	assert written.content == "<p>Our own agenda</p>"
+	assert not _briefing("_Test PL Briefing Next").content

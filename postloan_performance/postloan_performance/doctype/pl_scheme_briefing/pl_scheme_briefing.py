@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import now_datetime
 
 from postloan_performance.services.access import employee_details
+from postloan_performance.services.scheme_versions import change_log
 
 
 class PLSchemeBriefing(Document):
@@ -33,6 +34,20 @@ class PLSchemeBriefing(Document):
 		title: DF.Data
 
 	# end: auto-generated types
+	def before_insert(self):
+		"""A new briefing without content starts from the scheme versions adopted since the company's
+		previous briefing (what it has to present)."""
+		if self.content or not self.company:
+			return
+		previous = frappe.get_all(
+			"PL Scheme Briefing",
+			filters={"company": self.company},
+			fields=["creation"],
+			order_by="creation desc",
+			limit=1,
+		)
+		self.content = change_log(self.company, previous[0].creation if previous else None)
+
 	def validate(self):
 		people = employee_details(row.employee for row in self.attendees)
 		for row in self.attendees:
