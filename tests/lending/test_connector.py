@@ -1,0 +1,228 @@
+"""The Lending connector on a small book worked out by hand.
+
+Lending records are written with SQL (as Lending stores them: submitted documents), which is reliable
+without Lending's accounting setup; the connector reads only these tables.
+"""
+
+import datetime as dt
+
+import pytest
+
+import frappe
+
+from postloan_performance.services.lending import is_active, sync
+
+D = dt.date
+
+
+@pytest.fixture(autouse=True)
+def lending_site(site):
+	assert is_active(), "Lending must be installed on the Lending test site"
+
+
+def _insert(doctype, **values):
+	values.setdefault("creation", frappe.utils.now_datetime())
+	values.setdefault("modified", values["creation"])
+	values.setdefault("owner", "Administrator")
+	values.setdefault("modified_by", "Administrator")
+	values.setdefault("docstatus", 1)
+	cols = ", ".join(f"`{k}`" for k in values)
+	frappe.db.sql(
+		f"insert into `tab{doctype}` ({cols}) values ({', '.join(['%s'] * len(values))})",
+		list(values.values()),
+	)
+
+
+@pytest.fixture
+def book():
+	company = frappe.db.get_value("Company", {}, "name")
+	team = "LND Test Team"
+	if not frappe.db.exists("PL Team", team):
+		_insert("PL Team", name=team, team_name=team, layer="Collection", company=company, docstatus=0)
+	for product in ("LND-P1", "LND-P2"):
+		_insert("Loan Product", name=product, product_code=product, company=company)
+	# loan A: 1,000 disbursed 2026-01-10, repaid 200 principal in Feb, 300 in April; DPD 40 at end of March
+	_insert(
+		"Loan",
+		name="LND-A",
+		applicant="CUST-A",
+		applicant_type="Customer",
+		loan_product="LND-P1",
+		company=company,
+		disbursement_date=D(2026, 1, 10),
+		disbursed_amount=1000,
+		loan_amount=1000,
+		status="Disbursed",
+	)
+	# loan B: 500 disbursed 2026-02-15 of product P2 (unmapped)
+	_insert(
+		"Loan",
+		name="LND-B",
+		applicant="CUST-B",
+		applicant_type="Customer",
+		loan_product="LND-P2",
+		company=company,
+		disbursement_date=D(2026, 2, 15),
+		disbursed_amount=500,
+		loan_amount=500,
+		status="Disbursed",
+	)
+	# loan C: 800 disbursed 2026-01-05, written off in March
+	_insert(
+		"Loan",
+		name="LND-C",
+		applicant="CUST-C",
+		applicant_type="Customer",
+		loan_product="LND-P1",
+		company=company,
+		disbursement_date=D(2026, 1, 5),
+		disbursed_amount=800,
+		loan_amount=800,
+		status="Disbursed",
+	)
+	_insert(
+		"Loan Repayment",
+		name="LND-R1",
+		against_loan="LND-A",
+		posting_date=dt.datetime(2026, 2, 20, 10),
+		amount_paid=230,
+		principal_amount_paid=200,
+		company=company,
+	)
+	_insert(
+		"Loan Repayment",
+		name="LND-R2",
+		against_loan="LND-A",
+		posting_date=dt.datetime(2026, 4, 2, 9),
+		amount_paid=330,
+		principal_amount_paid=300,
+		company=company,
+	)
+	_insert(
+		"Loan Repayment",
+		name="LND-R3",
+		against_loan="LND-C",
+		posting_date=dt.datetime(2026, 1, 31, 23),
+		amount_paid=50,
+		principal_amount_paid=50,
+		company=company,
+	)
+	for name, loan, day, dpd in [
+		("LND-D1", "LND-A", D(2026, 3, 10), 10),
+		("LND-D2", "LND-A", D(2026, 3, 31), 40),
+		("LND-D3", "LND-A", D(2026, 4, 3), 0),
+		("LND-D4", "LND-C", D(2026, 2, 28), 95),
+	]:
+		_insert("Days Past Due Log", name=name, loan=loan, posting_date=day, days_past_due=dpd, docstatus=0)
+	_insert(
+		"Loan Write Off",
+		name="LND-W1",
+		loan="LND-C",
+		posting_date=D(2026, 3, 20),
+		company=company,
+		write_off_amount=750,
+	)
+	return {"company": company, "team": team, "mapping": [{"loan_product": "LND-P1", "pl_team": team}]}
+
+
+def _snap(loan, day):
+	return frappe.db.get_value(
+		"PL Loan Snapshot", f"{loan}-{day}", ["outstanding", "overdue_amount", "dpd", "bucket"], as_dict=True
+	)
+
+
+def test_loans_mapped_with_team_status_and_unmapped_listed(book):
+	result = sync.sync_loans(mapping=book["mapping"])
+	assert "LND-B" in result["unmapped"]
+	assert not frappe.db.exists("PL Loan", "LND-B")
+	a = frappe.db.get_value(
+		"PL Loan",
+		"LND-A",
+		["customer", "product", "managing_team", "principal", "status", "disbursed_on"],
+		as_dict=True,
+	)
+	assert (a.customer, a.product, a.managing_team, a.principal, a.status, a.disbursed_on) == (
+		"CUST-A",
+		"LND-P1",
+		book["team"],
+		1000,
+		"Active",
+		D(2026, 1, 10),
+	)
+	assert frappe.db.get_value("PL Loan", "LND-C", "status") == "Written Off"
+	# Lending closes loan A: Settled at the next run; the write-off of C is cancelled: Active again
+	frappe.db.sql("update `tabLoan` set status = 'Closed' where name = 'LND-A'")
+	frappe.db.sql("update `tabLoan Write Off` set docstatus = 2 where name = 'LND-W1'")
+	again = sync.sync_loans(mapping=book["mapping"])
+	assert again["inserted"] == 0 and again["updated"] == 2
+	assert frappe.db.get_value("PL Loan", "LND-A", "status") == "Settled"
+	assert frappe.db.get_value("PL Loan", "LND-C", "status") == "Active"
+
+
+def test_month_end_outstanding_and_dpd_by_hand(book):
+	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=book["mapping"])
+	# A: Jan 1000 (no DPD log), Feb 800, Mar 800 with DPD 40 (log of 31 March), Apr 500 with DPD 0
+	assert [
+		(_snap("LND-A", d).outstanding, _snap("LND-A", d).dpd)
+		for d in ("2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30")
+	] == [(1000, 0), (800, 0), (800, 40), (500, 0)]
+	# C: repayment of 31 January 23:00 counts for January; DPD 95 from 28 February on
+	assert (_snap("LND-C", "2026-01-31").outstanding, _snap("LND-C", "2026-01-31").dpd) == (750, 0)
+	assert _snap("LND-C", "2026-03-31").dpd == 95
+	assert _snap("LND-C", "2026-03-31").bucket  # the app's classification job bucketed it
+	assert _snap("LND-A", "2026-03-31").bucket != _snap("LND-A", "2026-02-28").bucket
+	assert not frappe.db.exists("PL Loan Snapshot", "LND-B-2026-03-31")
+
+
+def test_rerun_changes_nothing_and_reflects_cancellation(book):
+	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=book["mapping"])
+	before = frappe.db.sql(
+		"select name, outstanding, overdue_amount, dpd, bucket, classification, modified from `tabPL Loan "
+		"Snapshot` where loan like 'LND-%%' order by name"
+	)
+	recs = frappe.db.sql("select name, amount, modified from `tabPL Recovery` where name like 'LND-%%'")
+	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=book["mapping"])
+	assert (
+		frappe.db.sql(
+			"select name, outstanding, overdue_amount, dpd, bucket, classification, modified from `tabPL Loan "
+			"Snapshot` where loan like 'LND-%%' order by name"
+		)
+		== before
+	)
+	assert sorted(
+		frappe.db.sql("select name, amount, modified from `tabPL Recovery` where name like 'LND-%%'")
+	) == sorted(recs)
+	# cancel the April repayment: April outstanding back to 800 and its recovery gone
+	frappe.db.sql("update `tabLoan Repayment` set docstatus = 2 where name = 'LND-R2'")
+	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=book["mapping"])
+	assert _snap("LND-A", "2026-04-30").outstanding == 800
+	assert not frappe.db.exists("PL Recovery", "LND-LND-R2")
+
+
+def test_repayment_becomes_recovery_of_the_open_case(book):
+	sync.sync_loans(mapping=book["mapping"])
+	_insert(
+		"PL Collection Case",
+		name="LND-CASE-1",
+		case_no="LND-CASE-1",
+		loan="LND-A",
+		status="Cured",
+		opened_on=D(2026, 3, 1),
+		closed_on=D(2026, 4, 5),
+		docstatus=0,
+	)
+	result = sync.sync_recoveries()
+	assert result["recoveries"] == 3
+	r1 = frappe.db.get_value(
+		"PL Recovery", "LND-LND-R1", ["amount", "received_on", "collection_case", "reference"], as_dict=True
+	)
+	r2 = frappe.db.get_value(
+		"PL Recovery", "LND-LND-R2", ["amount", "received_on", "collection_case"], as_dict=True
+	)
+	assert (r1.amount, r1.received_on, r1.collection_case, r1.reference) == (
+		230,
+		D(2026, 2, 20),
+		None,
+		"LND-R1",
+	)
+	assert (r2.amount, r2.received_on, r2.collection_case) == (330, D(2026, 4, 2), "LND-CASE-1")
