@@ -5,6 +5,7 @@ without Lending's accounting setup; the connector reads only these tables.
 """
 
 import datetime as dt
+import json
 
 import pytest
 
@@ -226,3 +227,56 @@ def test_repayment_becomes_recovery_of_the_open_case(book):
 		"LND-R1",
 	)
 	assert (r2.amount, r2.received_on, r2.collection_case) == (330, D(2026, 4, 2), "LND-CASE-1")
+
+
+def test_reconciliation_all_zero_after_sync_and_shows_a_difference(book):
+	from postloan_performance.services.reports import lending_reconciliation
+
+	mapping = [*book["mapping"], {"loan_product": "LND-P2", "pl_team": book["team"]}]
+	# only this book in Lending's tables for the comparison
+	frappe.db.sql("delete from `tabLoan` where name not like 'LND-%%'")
+	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=mapping)
+	filters = frappe._dict(from_date="2026-01-01", to_date="2026-04-30")
+	rows = lending_reconciliation.get_data(filters)["data"]
+	assert [r["month_end"] for r in rows] == [D(2026, 1, 31), D(2026, 2, 28), D(2026, 3, 31), D(2026, 4, 30)]
+	# March by hand: A 800 + B 500 + C 750; DPD > 0: A (40) and C (95)
+	march = rows[2]
+	assert (march["lending_loans"], march["lending_outstanding"], march["lending_dpd_loans"]) == (3, 2050, 2)
+	assert all(r[f"diff_{k}"] == 0 for r in rows for k in ("loans", "outstanding", "dpd_loans"))
+	# a repayment Lending records after the run: the report shows the difference until the next run
+	_insert(
+		"Loan Repayment",
+		name="LND-R4",
+		against_loan="LND-B",
+		posting_date=dt.datetime(2026, 3, 3),
+		amount_paid=100,
+		principal_amount_paid=100,
+		company=book["company"],
+	)
+	rows = lending_reconciliation.get_data(filters)["data"]
+	assert rows[2]["diff_outstanding"] == 100 and rows[3]["diff_outstanding"] == 100
+	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=mapping)
+	rows = lending_reconciliation.get_data(filters)["data"]
+	assert all(r["diff_outstanding"] == 0 for r in rows)
+
+
+def test_settings_run_records_counts_and_unmapped(book):
+	from postloan_performance.services.lending import jobs
+
+	settings = frappe.get_single("PL Lending Settings")
+	settings.companies = book["company"]
+	settings.loan_products = "LND-P1\nLND-P2"
+	settings.backfill_from = D(2026, 1, 1)
+	settings.set("team_map", [{"loan_product": "LND-P1", "pl_team": book["team"]}])
+	settings.save()
+	assert "Active" in settings.connector_status
+	frappe.db.sql("delete from `tabLoan` where name not like 'LND-%%'")
+	jobs.frappe.db.commit = lambda: None  # keep the test's transaction (rolled back afterwards)
+	try:
+		result = jobs.run_sync(end=D(2026, 4, 30), progress=None)
+	finally:
+		del jobs.frappe.db.commit
+	assert result["unmapped"] == ["LND-B"] and result["inserted"] == 2 and result["months"] == 4
+	last = json.loads(frappe.db.get_single_value("PL Lending Settings", "last_result"))
+	assert last["unmapped"] == 1 and last["unmapped_loans"] == ["LND-B"]
+	assert frappe.db.get_single_value("PL Lending Settings", "last_run")

@@ -40,7 +40,6 @@ def lending_totals(days) -> pd.DataFrame:
 		frappe.db.sql(
 			"""select name, disbursement_date, coalesce(nullif(disbursed_amount, 0), loan_amount) principal
 			from `tabLoan` where docstatus = 1 and disbursement_date is not null""",
-			as_dict=True,
 		),
 		columns=["name", "disbursement_date", "principal"],
 	)
@@ -48,14 +47,12 @@ def lending_totals(days) -> pd.DataFrame:
 		frappe.db.sql(
 			"""select against_loan loan, date(posting_date) day, principal_amount_paid paid
 			from `tabLoan Repayment` where docstatus = 1""",
-			as_dict=True,
 		),
 		columns=["loan", "day", "paid"],
 	)
 	logs = pd.DataFrame(
 		frappe.db.sql(
 			"select loan, posting_date day, days_past_due dpd, creation from `tabDays Past Due Log`",
-			as_dict=True,
 		),
 		columns=["loan", "day", "dpd", "creation"],
 	).sort_values(["day", "creation"])
