@@ -35,7 +35,7 @@ def load_book(n_loans: int, seed: int) -> tuple[dt.date, dt.date, str]:
 		frappe.db.sql(f"delete from `tab{table}`")  # nosemgrep
 	frappe.db.sql("delete from `tabPL Collection Case`")
 	frappe.db.sql("delete from `tabPL Loan`")
-	loans, snaps, recs = data.frames["loans"], data.frames["snapshots"], data.frames["recoveries"]
+	loans, snaps, recs = data.loans, data.snapshots, data.recoveries
 	bulk.insert_many(
 		"Loan",
 		[
