@@ -175,6 +175,38 @@ def test_month_end_outstanding_and_dpd_by_hand(book):
 	assert not frappe.db.exists("PL Loan Snapshot", "LND-B-2026-03-31")
 
 
+def test_dpd_is_the_last_log_on_or_before_each_month_end(book):
+	# the latest posting date wins over a later creation; on the same posting date the later creation
+	# wins whatever the names; a log after the month-end counts only for the next month-end
+	t = dt.datetime(2026, 3, 1, 8)
+	for name, day, dpd, created in [
+		("LND-D5a", D(2026, 2, 28), 7, t + dt.timedelta(hours=2)),
+		("LND-D5z", D(2026, 2, 28), 99, t),
+		("LND-D6", D(2026, 2, 27), 3, t + dt.timedelta(hours=5)),
+		("LND-D7", D(2026, 3, 1), 50, t),
+		("LND-D8", D(2026, 1, 31), 12, t),
+	]:
+		_insert(
+			"Days Past Due Log",
+			name=name,
+			loan="LND-C",
+			posting_date=day,
+			days_past_due=dpd,
+			creation=created,
+			docstatus=0,
+		)
+	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=book["mapping"], classify=False)
+	days = ("2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30")
+	# C: 12 (31 Jan); 28 Feb: LND-D4 (95, created now) is the latest creation of that day; from March
+	# LND-D7 (1 March) is the latest posting date
+	assert [_snap("LND-C", d).dpd for d in days] == [12, 95, 50, 50]
+	# A's logs are untouched by C's: 0, 0, 40 (31 March, not the 3 April one), 0
+	assert [_snap("LND-A", d).dpd for d in days] == [0, 0, 40, 0]
+	frappe.db.sql("delete from `tabDays Past Due Log` where name = 'LND-D4'")
+	sync.run(start=D(2026, 2, 1), end=D(2026, 2, 28), mapping=book["mapping"], classify=False)
+	assert _snap("LND-C", "2026-02-28").dpd == 7
+
+
 def test_rerun_changes_nothing_and_reflects_cancellation(book):
 	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=book["mapping"])
 	before = frappe.db.sql(

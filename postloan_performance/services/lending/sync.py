@@ -129,7 +129,12 @@ def snapshot_month(as_of, companies=None, products=None) -> int:
 
 	outstanding: disbursed principal less principal paid by submitted repayments up to the date;
 	overdue_amount: scheduled principal due up to the date less principal paid, at least 0;
-	dpd: the last Days Past Due Log on or before the date (0 when none)."""
+	dpd: the last Days Past Due Log on or before the date (latest posting date, then latest creation;
+	0 when none).
+
+	Each source is read once, set-wise (grouped or ranked derived tables joined on the loan): Lending
+	has no index on the loan columns of its logs, repayments and schedules, so a per-loan (correlated)
+	lookup would scan the whole log once per loan."""
 	_require_active()
 	as_of = getdate(as_of)
 	where, params = _scope(companies, products)
@@ -144,9 +149,7 @@ def snapshot_month(as_of, companies=None, products=None) -> int:
 			l.name, %(as_of)s,
 			greatest(coalesce(nullif(l.disbursed_amount, 0), l.loan_amount) - coalesce(p.paid, 0), 0),
 			greatest(coalesce(s.due, 0) - coalesce(p.paid, 0), 0),
-			coalesce((select d.days_past_due from `tabDays Past Due Log` d
-				where d.loan = l.name and d.posting_date <= %(as_of)s
-				order by d.posting_date desc, d.creation desc limit 1), 0)
+			coalesce(d.days_past_due, 0)
 		from `tabLoan` l
 		join `tabPL Loan` pl on pl.name = l.name
 		left join (select against_loan, sum(principal_amount_paid) paid from `tabLoan Repayment`
@@ -156,6 +159,11 @@ def snapshot_month(as_of, companies=None, products=None) -> int:
 			join `tabRepayment Schedule` r on r.parent = rs.name
 			where rs.docstatus = 1 and rs.status = 'Active' and r.payment_date <= %(as_of)s
 			group by rs.loan) s on s.loan = l.name
+		left join (select ranked.loan, ranked.days_past_due from (
+				select g.loan, g.days_past_due, row_number() over (
+					partition by g.loan order by g.posting_date desc, g.creation desc, g.name desc) rn
+				from `tabDays Past Due Log` g where g.posting_date <= %(as_of)s) ranked
+			where ranked.rn = 1) d on d.loan = l.name
 		where {where} and l.disbursement_date <= %(as_of)s
 		on duplicate key update
 			modified = if(`tabPL Loan Snapshot`.outstanding <=> values(outstanding)
