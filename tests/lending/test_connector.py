@@ -160,6 +160,28 @@ def test_loans_mapped_with_team_status_and_unmapped_listed(book):
 	assert frappe.db.get_value("PL Loan", "LND-C", "status") == "Active"
 
 
+def test_loan_with_several_write_offs_is_one_loan(book):
+	# a second submitted write-off of C and a cancelled one of A: still one row per loan
+	_insert(
+		"Loan Write Off", name="LND-W2", loan="LND-C", posting_date=D(2026, 4, 1), company=book["company"]
+	)
+	_insert(
+		"Loan Write Off",
+		name="LND-W3",
+		loan="LND-A",
+		posting_date=D(2026, 4, 1),
+		company=book["company"],
+		docstatus=2,
+	)
+	lending_loans = frappe.db.sql(
+		"select count(*) from `tabLoan` where docstatus = 1 and disbursement_date is not null"
+	)[0][0]
+	result = sync.sync_loans(mapping=book["mapping"])
+	assert result["loans"] == lending_loans
+	assert frappe.db.get_value("PL Loan", "LND-C", "status") == "Written Off"
+	assert frappe.db.get_value("PL Loan", "LND-A", "status") == "Active"
+
+
 def test_month_end_outstanding_and_dpd_by_hand(book):
 	sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=book["mapping"])
 	# A: Jan 1000 (no DPD log), Feb 800, Mar 800 with DPD 40 (log of 31 March), Apr 500 with DPD 0

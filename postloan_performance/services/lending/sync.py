@@ -58,8 +58,10 @@ def sync_loans(companies=None, products=None, mapping=None) -> dict:
 		f"""select l.name, l.applicant, l.loan_product, l.branch, l.cost_center, l.company,
 			l.disbursement_date, coalesce(nullif(l.disbursed_amount, 0), l.loan_amount) principal,
 			l.status, l.written_off_amount,
-			exists(select 1 from `tabLoan Write Off` w where w.loan = l.name and w.docstatus = 1) written_off
-		from `tabLoan` l where {where}""",  # nosemgrep
+			w.loan is not null written_off
+		from `tabLoan` l
+		left join (select distinct loan from `tabLoan Write Off` where docstatus = 1) w on w.loan = l.name
+		where {where}""",  # nosemgrep
 		params,
 		as_dict=True,
 	)
