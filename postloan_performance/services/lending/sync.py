@@ -189,9 +189,9 @@ def sync_recoveries(companies=None, products=None) -> dict:
 	where, params = _scope(companies, products)
 	removed = frappe.db.sql(
 		"""delete rec from `tabPL Recovery` rec
-		left join `tabLoan Repayment` r on rec.name = concat(%(prefix)s, r.name) and r.docstatus = 1
+		left join `tabLoan Repayment` r on r.name = substring(rec.name, %(start)s) and r.docstatus = 1
 		where rec.name like %(like)s and r.name is null""",
-		{"prefix": RECOVERY_PREFIX, "like": RECOVERY_PREFIX + "%"},
+		{"start": len(RECOVERY_PREFIX) + 1, "like": RECOVERY_PREFIX + "%"},
 	)
 	removed = frappe.db._cursor.rowcount if removed == () else len(removed)
 	now = now_datetime()
