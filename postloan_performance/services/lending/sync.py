@@ -9,6 +9,7 @@ imported.
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 
 import frappe
 from frappe.utils import get_last_day, getdate, now_datetime
@@ -134,15 +135,48 @@ def snapshot_month(as_of, companies=None, products=None) -> int:
 	dpd: the last Days Past Due Log on or before the date (latest posting date, then latest creation;
 	0 when none).
 
-	Each source is read once, set-wise (grouped or ranked derived tables joined on the loan): Lending
-	has no index on the loan columns of its logs, repayments and schedules, so a per-loan (correlated)
-	lookup would scan the whole log once per loan."""
+	Each source is read once, set-wise (grouped derived tables joined on the loan): Lending has no index
+	on the loan columns of its logs, repayments and schedules, so a per-loan (correlated) lookup would
+	scan the whole log once per loan. The last log is the maximum of "posting date, creation | DPD"
+	(both fixed-width, so the text order is their order): one grouping pass, and a narrow temporary
+	table (a ROW_NUMBER() ranking of every log was 5-9 times slower on 20,000 loans). The session's
+	in-memory temporary table limit is raised for the statement so the grouping does not spill to disk."""
 	_require_active()
 	as_of = getdate(as_of)
 	where, params = _scope(companies, products)
 	params.update({"as_of": as_of, "as_of_end": dt.datetime.combine(as_of, dt.time.max)})
 	now = now_datetime()
 	params["now"] = now
+	with _large_temporary_tables():
+		_upsert_snapshots(where, params)
+	return frappe.db.sql(
+		"select count(*) from `tabPL Loan Snapshot` s join `tabLoan` l on l.name = s.loan "
+		"where s.as_of_date = %s",
+		as_of,
+	)[0][0]
+
+
+TEMPORARY_TABLE_BYTES = 512 * 1024 * 1024
+
+
+@contextmanager
+def _large_temporary_tables():
+	"""This connection's in-memory temporary tables up to TEMPORARY_TABLE_BYTES (session variables,
+	restored afterwards): the grouped derived tables of 200,000 loans exceed MariaDB's 16 MB default."""
+	if frappe.db.db_type != "mariadb":
+		yield
+		return
+	old = frappe.db.sql("select @@session.tmp_table_size, @@session.max_heap_table_size")[0]
+	frappe.db.sql(
+		"set session tmp_table_size = %(n)s, max_heap_table_size = %(n)s", {"n": TEMPORARY_TABLE_BYTES}
+	)
+	try:
+		yield
+	finally:
+		frappe.db.sql("set session tmp_table_size = %s, max_heap_table_size = %s", (int(old[0]), int(old[1])))
+
+
+def _upsert_snapshots(where: str, params: dict) -> None:
 	frappe.db.sql(
 		f"""insert into `tabPL Loan Snapshot`
 			(name, creation, modified, owner, modified_by, docstatus, loan, as_of_date,
@@ -151,7 +185,7 @@ def snapshot_month(as_of, companies=None, products=None) -> int:
 			l.name, %(as_of)s,
 			greatest(coalesce(nullif(l.disbursed_amount, 0), l.loan_amount) - coalesce(p.paid, 0), 0),
 			greatest(coalesce(s.due, 0) - coalesce(p.paid, 0), 0),
-			coalesce(d.days_past_due, 0)
+			coalesce(substring_index(d.last_log, '|', -1) + 0, 0)
 		from `tabLoan` l
 		join `tabPL Loan` pl on pl.name = l.name
 		left join (select against_loan, sum(principal_amount_paid) paid from `tabLoan Repayment`
@@ -161,11 +195,10 @@ def snapshot_month(as_of, companies=None, products=None) -> int:
 			join `tabRepayment Schedule` r on r.parent = rs.name
 			where rs.docstatus = 1 and rs.status = 'Active' and r.payment_date <= %(as_of)s
 			group by rs.loan) s on s.loan = l.name
-		left join (select ranked.loan, ranked.days_past_due from (
-				select g.loan, g.days_past_due, row_number() over (
-					partition by g.loan order by g.posting_date desc, g.creation desc, g.name desc) rn
-				from `tabDays Past Due Log` g where g.posting_date <= %(as_of)s) ranked
-			where ranked.rn = 1) d on d.loan = l.name
+		left join (select g.loan, max(concat(g.posting_date,
+				ifnull(g.creation, '0000-00-00 00:00:00.000000'), '|', ifnull(g.days_past_due, 0))) last_log
+			from `tabDays Past Due Log` g where g.posting_date <= %(as_of)s group by g.loan) d
+			on d.loan = l.name
 		where {where} and l.disbursement_date <= %(as_of)s
 		on duplicate key update
 			modified = if(`tabPL Loan Snapshot`.outstanding <=> values(outstanding)
@@ -175,11 +208,6 @@ def snapshot_month(as_of, companies=None, products=None) -> int:
 			outstanding = values(outstanding), overdue_amount = values(overdue_amount), dpd = values(dpd)""",  # nosemgrep
 		params,
 	)
-	return frappe.db.sql(
-		"select count(*) from `tabPL Loan Snapshot` s join `tabLoan` l on l.name = s.loan "
-		"where s.as_of_date = %s",
-		as_of,
-	)[0][0]
 
 
 def sync_recoveries(companies=None, products=None) -> dict:
