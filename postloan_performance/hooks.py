@@ -90,12 +90,20 @@ scheduler_events = {
 		"postloan_performance.services.daily_jobs.enqueue_daily_jobs",
 	],
 	# the Portfolio Quality Trend summary (PL Portfolio Month): build the months that writes made stale
-	"daily_long": ["postloan_performance.services.portfolio_months.refresh_missing"],
+	"daily_long": [
+		"postloan_performance.services.portfolio_months.refresh_missing",
+		# Lending connector: a no-op unless Lending is installed and the daily sync is enabled
+		"postloan_performance.services.lending.jobs.daily",
+	],
 }
 
 # The Portfolio Quality Trend summary drops what a loan's move, a case or a recovery makes stale
 _portfolio_months = "postloan_performance.services.portfolio_months"
 doc_events = {
+	# Lending connector: the daily increment after Lending's loan classification (no-op without Lending)
+	"Process Loan Classification": {
+		"on_submit": "postloan_performance.services.lending.jobs.after_lending_classification"
+	},
 	"PL Loan": {
 		"on_update": f"{_portfolio_months}.on_loan_change",
 		"on_trash": f"{_portfolio_months}.on_loan_change",

@@ -113,3 +113,15 @@ def train_propensity_model() -> dict:
 
 	_require_post_loan_role()
 	return train_model()
+
+
+@frappe.whitelist(methods=["POST"])
+def run_lending_sync() -> str:
+	"""Enqueue a Lending connector run now (loans, month-end snapshots, recoveries) on the long queue."""
+	from postloan_performance.services.lending import is_active
+	from postloan_performance.services.lending.jobs import enqueue_run
+
+	_require_post_loan_role()
+	if not is_active():
+		frappe.throw(_("The Lending app is not installed on this site."))
+	return enqueue_run()
