@@ -49,9 +49,15 @@ def has_markup(value) -> bool:
 	return isinstance(value, str) and ("<" in value or ">" in value)
 
 
+# "<?" and "<!" open what an HTML parser takes for a comment, which sanitize_html passes through whole,
+# tags inside it included ("<?<img src=x onerror=…>"): they are written as text before sanitising
+_COMMENT_OPENER = re.compile(r"<(?=[?!])")
+
+
 def clean_markup(value):
-	"""``sanitize_html`` for a value with ``<`` or ``>``; anything else unchanged."""
-	return sanitize_html(value) if has_markup(value) else value
+	"""``sanitize_html`` for a value with ``<`` or ``>`` (comment openers made text first); anything else
+	unchanged."""
+	return sanitize_html(_COMMENT_OPENER.sub("&lt;", value)) if has_markup(value) else value
 
 
 def inert_formula(value):
