@@ -13,7 +13,9 @@ managing team and classification instead of one row per loan (see `load_snapshot
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -31,6 +33,9 @@ NPL_RATIO_METRICS = ("npl_ratio", "npl_ratio_reduction")
 # Only period metrics look back; the baseline (npl_ratio_reduction, recovery_rate_improvement) does not.
 LOOKBACK_DAYS = 92
 PTP_GRACE_DAYS = 3
+# a loader's extra condition on its table (a pypika criterion), to read some people's rows only
+# (services/subject_frames.py)
+Narrow = Callable[[Any], Any]
 
 
 @dataclass
@@ -244,7 +249,7 @@ def load_first_npl_snapshots(window: Window) -> pd.DataFrame:
 	return _dates_as_datetime(df, ("as_of_date",))
 
 
-def load_cases(window: Window) -> pd.DataFrame:
+def load_cases(window: Window, narrow: Narrow | None = None) -> pd.DataFrame:
 	case = frappe.qb.DocType("PL Collection Case")
 	columns = ("name", "loan", "opened_on", "closed_on", "entry_overdue_amount", "collector", "status")
 	query = (
@@ -262,10 +267,12 @@ def load_cases(window: Window) -> pd.DataFrame:
 			(case.opened_on <= window.end) & (case.closed_on.isnull() | (case.closed_on >= window.first_day))
 		)
 	)
+	if narrow is not None:
+		query = query.where(narrow(case))
 	return _dates_as_datetime(_frame(query, columns), ("opened_on", "closed_on"))
 
 
-def load_actions(window: Window) -> pd.DataFrame:
+def load_actions(window: Window, narrow: Narrow | None = None) -> pd.DataFrame:
 	action = frappe.qb.DocType("PL Collection Action")
 	columns = ("case", "collector", "action_type", "action_on", "contact_result", "ptp_amount", "ptp_date")
 	end_of_day = f"{window.end} 23:59:59.999999"
@@ -285,10 +292,12 @@ def load_actions(window: Window) -> pd.DataFrame:
 			| ((action.ptp_date >= window.start) & (action.ptp_date <= window.end))
 		)
 	)
+	if narrow is not None:
+		query = query.where(narrow(action))
 	return _dates_as_datetime(_frame(query, columns), ("action_on", "ptp_date"))
 
 
-def load_recoveries(window: Window) -> pd.DataFrame:
+def load_recoveries(window: Window, narrow: Narrow | None = None) -> pd.DataFrame:
 	rec = frappe.qb.DocType("PL Recovery")
 	columns = ("loan", "case", "collector", "amount", "received_on")
 	query = (
@@ -299,10 +308,12 @@ def load_recoveries(window: Window) -> pd.DataFrame:
 			& (rec.received_on <= add_days(window.end, PTP_GRACE_DAYS))
 		)
 	)
+	if narrow is not None:
+		query = query.where(narrow(rec))
 	return _dates_as_datetime(_frame(query, columns), ("received_on",))
 
 
-def load_alerts(window: Window) -> pd.DataFrame:
+def load_alerts(window: Window, narrow: Narrow | None = None) -> pd.DataFrame:
 	alert = frappe.qb.DocType("PL Risk Alert")
 	columns = ("loan", "rule", "raised_on", "officer", "outcome")
 	query = (
@@ -310,10 +321,12 @@ def load_alerts(window: Window) -> pd.DataFrame:
 		.select(alert.loan, alert.rule, _text(alert.raised_on), alert.officer, alert.outcome)
 		.where((alert.raised_on >= window.lookback_start) & (alert.raised_on <= window.end))
 	)
+	if narrow is not None:
+		query = query.where(narrow(alert))
 	return _dates_as_datetime(_frame(query, columns), ("raised_on",))
 
 
-def load_events(window: Window) -> pd.DataFrame:
+def load_events(window: Window, narrow: Narrow | None = None) -> pd.DataFrame:
 	event = frappe.qb.DocType("PL Risk Event")
 	columns = ("loan", "reported_on", "resolved_on", "handler")
 	query = (
@@ -321,10 +334,12 @@ def load_events(window: Window) -> pd.DataFrame:
 		.select(event.loan, _text(event.reported_on), _text(event.resolved_on), event.handler)
 		.where((event.resolved_on >= window.start) & (event.resolved_on <= f"{window.end} 23:59:59.999999"))
 	)
+	if narrow is not None:
+		query = query.where(narrow(event))
 	return _dates_as_datetime(_frame(query, columns), ("reported_on", "resolved_on"))
 
 
-def load_assessments(window: Window) -> pd.DataFrame:
+def load_assessments(window: Window, narrow: Narrow | None = None) -> pd.DataFrame:
 	ra = frappe.qb.DocType("PL Risk Assessment")
 	columns = ("author", "report_date", "quality_rating", "loan")
 	query = (
@@ -332,10 +347,12 @@ def load_assessments(window: Window) -> pd.DataFrame:
 		.select(ra.author, _text(ra.report_date), ra.quality_rating, ra.loan)
 		.where((ra.report_date >= window.start) & (ra.report_date <= window.end) & (ra.quality_rating > 0))
 	)
+	if narrow is not None:
+		query = query.where(narrow(ra))
 	return _dates_as_datetime(_frame(query, columns), ("report_date",))
 
 
-def load_tickets(window: Window) -> pd.DataFrame:
+def load_tickets(window: Window, narrow: Narrow | None = None) -> pd.DataFrame:
 	ticket = frappe.qb.DocType("PL Service Ticket")
 	columns = ("agent", "opened_on", "first_response_on", "resolved_on", "loan")
 	query = (
@@ -349,10 +366,12 @@ def load_tickets(window: Window) -> pd.DataFrame:
 		)
 		.where((ticket.opened_on >= window.start) & (ticket.opened_on <= f"{window.end} 23:59:59.999999"))
 	)
+	if narrow is not None:
+		query = query.where(narrow(ticket))
 	return _dates_as_datetime(_frame(query, columns), ("opened_on", "first_response_on", "resolved_on"))
 
 
-def load_customer_feedback(window: Window) -> pd.DataFrame:
+def load_customer_feedback(window: Window, narrow: Narrow | None = None) -> pd.DataFrame:
 	"""Feedback given in the period; `loan` is its case's or its ticket's loan, so that portfolio subjects
 	count feedback on service tickets too (the engine reaches loans only through `loan` or the case)."""
 	from frappe.query_builder.functions import Coalesce
@@ -377,6 +396,8 @@ def load_customer_feedback(window: Window) -> pd.DataFrame:
 		)
 		.where((fb.given_on >= window.start) & (fb.given_on <= window.end))
 	)
+	if narrow is not None:
+		query = query.where(narrow(fb))
 	return _dates_as_datetime(_frame(query, columns), ("given_on",))
 
 

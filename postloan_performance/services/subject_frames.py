@@ -64,24 +64,7 @@ class SubjectFrameCache(m.FrameCache):
 
 	# ---------------------------------------------------------------- loaders for people
 	def _load_cases(self) -> pd.DataFrame:
-		w = self.window
-		case = frappe.qb.DocType("PL Collection Case")
-		columns = ("name", "loan", "opened_on", "closed_on", "entry_overdue_amount", "collector", "status")
-		query = (
-			frappe.qb.from_(case)
-			.select(
-				case.name,
-				case.loan,
-				m._text(case.opened_on),
-				m._text(case.closed_on),
-				case.entry_overdue_amount,
-				case.collector,
-				case.status,
-			)
-			.where((case.opened_on <= w.end) & (case.closed_on.isnull() | (case.closed_on >= w.first_day)))
-			.where(case.collector.isin(list(self.people)))
-		)
-		return m._dates_as_datetime(m._frame(query, columns), ("opened_on", "closed_on"))
+		return m.load_cases(self.window, lambda case: case.collector.isin(list(self.people)))
 
 	def _own_case_names(self) -> set:
 		return set(self.get("cases")["name"].dropna())
@@ -105,144 +88,33 @@ class SubjectFrameCache(m.FrameCache):
 		)
 		return df[~(foreign & df["case"].isin(known))].reset_index(drop=True)
 
-	def _case_or_own(self, table, case_column, own_column):
+	def _case_or_own(self, case_column, own_column):
 		own_cases = sorted(self._own_case_names()) or [""]
 		return case_column.isin(own_cases) | own_column.isin(list(self.people))
 
 	def _load_actions(self) -> pd.DataFrame:
-		w = self.window
-		action = frappe.qb.DocType("PL Collection Action")
-		columns = (
-			"case",
-			"collector",
-			"action_type",
-			"action_on",
-			"contact_result",
-			"ptp_amount",
-			"ptp_date",
-		)
-		end_of_day = f"{w.end} 23:59:59.999999"
-		query = (
-			frappe.qb.from_(action)
-			.select(
-				action.collection_case.as_("case"),
-				action.collector,
-				action.action_type,
-				m._text(action.action_on),
-				action.contact_result,
-				action.ptp_amount,
-				m._text(action.ptp_date),
-			)
-			.where(
-				((action.action_on >= w.start) & (action.action_on <= end_of_day))
-				| ((action.ptp_date >= w.start) & (action.ptp_date <= w.end))
-			)
-			.where(self._case_or_own(action, action.collection_case, action.collector))
-		)
-		df = m._dates_as_datetime(m._frame(query, columns), ("action_on", "ptp_date"))
+		df = m.load_actions(self.window, lambda a: self._case_or_own(a.collection_case, a.collector))
 		return self._keep_attributable(df, "collector")
 
 	def _load_recoveries(self) -> pd.DataFrame:
-		w = self.window
-		rec = frappe.qb.DocType("PL Recovery")
-		columns = ("loan", "case", "collector", "amount", "received_on")
-		query = (
-			frappe.qb.from_(rec)
-			.select(
-				rec.loan, rec.collection_case.as_("case"), rec.collector, rec.amount, m._text(rec.received_on)
-			)
-			.where(
-				(rec.received_on >= w.recoveries_start)
-				& (rec.received_on <= add_days(w.end, m.PTP_GRACE_DAYS))
-			)
-			.where(self._case_or_own(rec, rec.collection_case, rec.collector))
-		)
-		df = m._dates_as_datetime(m._frame(query, columns), ("received_on",))
+		df = m.load_recoveries(self.window, lambda r: self._case_or_own(r.collection_case, r.collector))
 		return self._keep_attributable(df, "collector")
 
 	def _load_customer_feedback(self) -> pd.DataFrame:
-		from frappe.query_builder.functions import Coalesce
-
-		w = self.window
-		fb = frappe.qb.DocType("PL Customer Feedback")
-		case = frappe.qb.DocType("PL Collection Case")
-		ticket = frappe.qb.DocType("PL Service Ticket")
-		columns = ("employee", "csat", "nps", "given_on", "case", "loan")
-		query = (
-			frappe.qb.from_(fb)
-			.left_join(case)
-			.on(case.name == fb.collection_case)
-			.left_join(ticket)
-			.on(ticket.name == fb.ticket)
-			.select(
-				fb.employee,
-				fb.csat,
-				fb.nps,
-				m._text(fb.given_on),
-				fb.collection_case.as_("case"),
-				Coalesce(case.loan, ticket.loan).as_("loan"),
-			)
-			.where((fb.given_on >= w.start) & (fb.given_on <= w.end))
-			.where(self._case_or_own(fb, fb.collection_case, fb.employee))
-		)
-		df = m._dates_as_datetime(m._frame(query, columns), ("given_on",))
+		df = m.load_customer_feedback(self.window, lambda f: self._case_or_own(f.collection_case, f.employee))
 		return self._keep_attributable(df, "employee")
 
 	def _load_alerts(self) -> pd.DataFrame:
-		w = self.window
-		alert = frappe.qb.DocType("PL Risk Alert")
-		columns = ("loan", "rule", "raised_on", "officer", "outcome")
-		query = (
-			frappe.qb.from_(alert)
-			.select(alert.loan, alert.rule, m._text(alert.raised_on), alert.officer, alert.outcome)
-			.where((alert.raised_on >= w.lookback_start) & (alert.raised_on <= w.end))
-			.where(alert.officer.isin(list(self.people)))
-		)
-		return m._dates_as_datetime(m._frame(query, columns), ("raised_on",))
+		return m.load_alerts(self.window, lambda alert: alert.officer.isin(list(self.people)))
 
 	def _load_events(self) -> pd.DataFrame:
-		w = self.window
-		event = frappe.qb.DocType("PL Risk Event")
-		columns = ("loan", "reported_on", "resolved_on", "handler")
-		query = (
-			frappe.qb.from_(event)
-			.select(event.loan, m._text(event.reported_on), m._text(event.resolved_on), event.handler)
-			.where((event.resolved_on >= w.start) & (event.resolved_on <= f"{w.end} 23:59:59.999999"))
-			.where(event.handler.isin(list(self.people)))
-		)
-		return m._dates_as_datetime(m._frame(query, columns), ("reported_on", "resolved_on"))
+		return m.load_events(self.window, lambda event: event.handler.isin(list(self.people)))
 
 	def _load_assessments(self) -> pd.DataFrame:
-		w = self.window
-		ra = frappe.qb.DocType("PL Risk Assessment")
-		columns = ("author", "report_date", "quality_rating", "loan")
-		query = (
-			frappe.qb.from_(ra)
-			.select(ra.author, m._text(ra.report_date), ra.quality_rating, ra.loan)
-			.where((ra.report_date >= w.start) & (ra.report_date <= w.end) & (ra.quality_rating > 0))
-			.where(ra.author.isin(list(self.people)))
-		)
-		return m._dates_as_datetime(m._frame(query, columns), ("report_date",))
+		return m.load_assessments(self.window, lambda ra: ra.author.isin(list(self.people)))
 
 	def _load_tickets(self) -> pd.DataFrame:
-		w = self.window
-		ticket = frappe.qb.DocType("PL Service Ticket")
-		columns = ("agent", "opened_on", "first_response_on", "resolved_on", "loan")
-		query = (
-			frappe.qb.from_(ticket)
-			.select(
-				ticket.agent,
-				m._text(ticket.opened_on),
-				m._text(ticket.first_response_on),
-				m._text(ticket.resolved_on),
-				ticket.loan,
-			)
-			.where((ticket.opened_on >= w.start) & (ticket.opened_on <= f"{w.end} 23:59:59.999999"))
-			.where(ticket.agent.isin(list(self.people)))
-		)
-		return m._dates_as_datetime(
-			m._frame(query, columns), ("opened_on", "first_response_on", "resolved_on")
-		)
+		return m.load_tickets(self.window, lambda ticket: ticket.agent.isin(list(self.people)))
 
 	def _load_snapshots_at(self) -> pd.DataFrame:
 		columns = ["loan", "as_of_date", "outstanding", "classification"]
