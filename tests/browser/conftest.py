@@ -197,7 +197,7 @@ class Desk:
 		self.page.set_default_timeout(30_000)
 		self.watch = PageWatch(self.page, BASE_URL)
 
-	def open(self, route: str) -> None:
+	def open(self, route: str, settle_timeout: float = 30.0) -> None:
 		"""Open a desk route (`/app/<route>`) and wait until the desk has settled."""
 		on_desk = "/app" in self.page.url and self.page.evaluate(
 			"() => !!(window.frappe && frappe.boot && frappe.router && frappe.container)"
@@ -210,7 +210,7 @@ class Desk:
 			self.page.wait_for_function(
 				"() => window.frappe && frappe.boot && frappe.router && frappe.container"
 			)
-		self.settle()
+		self.settle(timeout=settle_timeout)
 
 	def route(self, *parts) -> None:
 		"""Move within the desk as a click would (frappe.set_route), without reloading it."""

@@ -255,7 +255,8 @@ def _check_existing(state, doctype, may_write, role_key):
 # ---------------------------------------------------------------- reports
 def check_report(desk, report_name, server, user):
 	meta = REPORT_META[report_name]
-	desk.open(f"query-report/{report_name}")
+	# a report's first open may build a summary (Portfolio Quality Trend's monthly totals): more time
+	desk.open(f"query-report/{report_name}", settle_timeout=120.0)
 	desk.page.wait_for_function(
 		"(name) => window.frappe && frappe.query_report && frappe.query_report.report_name === name"
 		" && frappe.query_report.filters && frappe.query_report.filters.length",
