@@ -21,6 +21,7 @@ import frappe
 from frappe.model.naming import parse_naming_series
 
 from postloan_performance.services.appraisal import score_appraisal
+from postloan_performance.services.cycle_steps import STEPS
 from tests.integration import races
 from tests.integration.factories import (
 	COMPANY,
@@ -33,17 +34,6 @@ from tests.integration.factories import (
 
 TEAM = "_Test PL Race Team"
 MEMBERS = 6
-STEPS = (
-	"open",
-	"create_appraisals",
-	"start_self_review",
-	"compute",
-	"start_scoring",
-	"start_calibration",
-	"approve_all",
-	"publish",
-	"close",
-)
 # the steps before each step, run once in-process to bring a new cycle to it
 BEFORE = {step: STEPS[:i] for i, step in enumerate(STEPS)}
 CONFLICT_STATUSES = {409, 417}  # already running / wrong step for a late caller
