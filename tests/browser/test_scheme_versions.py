@@ -1,5 +1,6 @@
 """Scheme versions in the desk: the scheme owner makes a new version of a scheme, edits it, reads what it
-changes and adopts it from a date with a reason; the server records it and closes the predecessor.
+changes, tries it on a past cycle (what-if, then its comparison report) and adopts it from a date with a
+reason; the server records it and closes the predecessor.
 
 The test works on a copy of the demo's Collection template (named with the tests' prefix), never on the
 demo's own templates.
@@ -32,7 +33,18 @@ def scheme(server):
 	_drop(frappe)
 	source, base = plan(frappe)
 	doc = frappe.copy_doc(frappe.get_doc("PL KPI Template", base))
-	doc.update({"template_name": TEMPLATE, "is_default": 0, "is_standard": 0, "effective_from": "2020-01-01"})
+	# the copy is for the demo's company: left empty, insert would give it the site's default company,
+	# and the what-if (rightly) refuses a template of another company than the cycle's
+	company = frappe.db.get_value("PL Review Cycle", source.name, "company")
+	doc.update(
+		{
+			"template_name": TEMPLATE,
+			"company": company,
+			"is_default": 0,
+			"is_standard": 0,
+			"effective_from": "2020-01-01",
+		}
+	)
 	doc.insert()
 	frappe.db.commit()
 	doc.flags.past_cycle = source.name
@@ -61,6 +73,29 @@ def test_scheme_owner_makes_edits_and_adopts_a_new_version(desk, server, scheme)
 	shown = owner.js("() => cur_frm.get_field('version_diff_html').$wrapper.text()")
 	assert str(new_threshold) in shown
 
+	# try it on the last published cycle: the what-if runs and its comparison report opens
+	owner.press("What-If…", group="Versions")
+	prompt = owner.page.locator(".modal.show").last
+	prompt.wait_for()
+	owner.page.wait_for_function("() => window.cur_dialog && cur_dialog.fields_dict.review_cycle")
+	owner.js("(c) => cur_dialog.set_value('review_cycle', c)", scheme.flags.past_cycle)
+	prompt.locator(".btn-primary").click()
+	owner.page.wait_for_function(
+		"() => window.frappe && frappe.query_report && frappe.query_report.report_name"
+		" === 'Scheme What-If Comparison' && frappe.query_report.data && frappe.query_report.data.length",
+		timeout=60_000,
+	)
+	owner.settle()
+	fresh(frappe)
+	what_if = frappe.get_all(
+		"PL Scheme What-If", {"template": version}, ["name", "status", "subjects"], limit=1
+	)[0]
+	assert what_if.status == "Completed" and what_if.subjects > 0
+	assert owner.js("() => frappe.query_report.get_filter_value('what_if')") == what_if.name
+	teams = owner.js("() => frappe.query_report.data.map((r) => r.pl_team || '')")
+	assert any(teams), "the comparison report shows no team row"
+
+	open_form(owner, "pl-kpi-template", version)
 	owner.press("Adopt", group="Versions")
 	dialog = owner.page.locator(".modal.show").last
 	dialog.wait_for()
