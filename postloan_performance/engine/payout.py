@@ -105,6 +105,11 @@ def membership_days(memberships: pd.DataFrame, start: date, end: date) -> pd.Dat
 	return days
 
 
+def grade_used(final_grade, calibrated_grade, grade):
+	"""The grade a payout uses: the final grade, else the calibrated one, else the bands' grade."""
+	return final_grade or calibrated_grade or grade or None
+
+
 def coefficient_of(grade, coefficients: dict[str, float]) -> float:
 	"""The coefficient of a grade; an unknown or missing grade weighs nothing."""
 	if grade is None or (isinstance(grade, float) and math.isnan(grade)):

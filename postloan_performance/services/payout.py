@@ -113,7 +113,7 @@ def compute(run) -> tuple[engine_payout.PayoutResult, pd.DataFrame]:
 	cycle = frappe.get_doc("PL Review Cycle", run.review_cycle)
 	rows = _appraisals(cycle, plan)
 	for row in rows:
-		row["grade_used"] = row.final_grade or row.calibrated_grade or row.grade or None
+		row["grade_used"] = engine_payout.grade_used(row.final_grade, row.calibrated_grade, row.grade)
 	columns = [
 		"name",
 		"employee",

@@ -18,7 +18,7 @@ from frappe.desk import query_report
 
 from postloan_performance import api
 from postloan_performance.datagen import generate
-from postloan_performance.services import scheme_whatif
+from postloan_performance.services import scheme_whatif, whatif_payout
 from postloan_performance.services.dataset_loader import load_dataset
 from tests.integration.factories import COMPANY, make_user
 
@@ -264,6 +264,81 @@ def test_the_comparison_report_rows(data):
 		assert r["stops_discriminating"] == int(
 			bool(r["discriminates_before"]) and not r["discriminates_after"]
 		)
+
+
+def make_incentive_plan(name: str, coefficients: dict[str, float] | None = None, **values) -> str:
+	"""A Collection plan of the test company (inside the test's savepoint)."""
+	doc = frappe.get_doc(
+		{
+			"doctype": "PL Incentive Plan",
+			"plan_name": name,
+			"company": COMPANY,
+			"layer": "Collection",
+			"effective_from": "2025-01-01",
+			"pool_basis": "Fixed Amount",
+			"pool_amount": 10000,
+			"team_split": "Weighted by Team Score",
+			"team_floor": 0,
+			"team_cap": 10,
+			"payroll_date_rule": "Last Day of Next Month",
+			"grade_coefficients": [
+				{"grade": grade, "coefficient": value} for grade, value in (coefficients or {}).items()
+			],
+			**values,
+		}
+	).insert(ignore_permissions=True)
+	return doc.name
+
+
+def amounts(result) -> dict[str, float]:
+	return {t["team"]: round(float(t["amount"]), 2) for t in result.teams.to_dict("records")}
+
+
+def test_payout_after_a_what_if_is_the_payout_of_a_trial_cycle_with_the_version(data):
+	"""With every grade worth the same, a team's share follows its mean score only: the what-if's payout
+	(after) is the trial cycle's payout, and its payout before is the past cycle's."""
+	frappe.db.set_value("PL Incentive Plan", {"company": COMPANY}, "disabled", 1)
+	plan = make_incentive_plan("_Test PL WI Plan Flat", {g: 1 for g in ("S", "A", "B", "C", "D")})
+	name = run_what_if(data)
+	assert whatif_payout.plan_for(data.past, "Collection") == plan
+	result = whatif_payout.effect(data.past, "Collection", scheme_whatif.results(name), plan)
+	before = {t["team"]: round(t["amount_before"], 2) for t in result["teams"]}
+	after = {t["team"]: round(t["amount_after"], 2) for t in result["teams"]}
+	assert before == amounts(whatif_payout.cycle_payout(data.past, plan))
+	assert after == amounts(whatif_payout.cycle_payout(data.trial, plan))
+	assert before != after, "the version moves no money between teams"
+	assert result["paid_before"] == result["paid_after"] == result["pool"] == 10000
+	assert sum(after.values()) == pytest.approx(10000)
+
+
+def test_payout_view_of_the_comparison_report(data):
+	frappe.db.set_value("PL Incentive Plan", {"company": COMPANY}, "disabled", 1)
+	name = run_what_if(data)
+	none = run_report(data.users.executive, what_if=name, view="Payout")
+	assert none.result == [] and "No enabled incentive plan" in none.message
+
+	# nobody is worth anything: the whole pool stays unallocated on both sides
+	nothing = make_incentive_plan("_Test PL WI Plan Zero", {g: 0 for g in ("S", "A", "B", "C", "D")})
+	zero = run_report(data.users.manager, what_if=name, view="Payout", incentive_plan=nothing)
+	totals = {s["label"]: s["value"] for s in zero.report_summary}
+	assert totals["Paid Before"] == totals["Paid After"] == 0
+	assert totals["Unallocated Before"] == totals["Unallocated After"] == 10000
+
+	frappe.db.set_value("PL Incentive Plan", nothing, "disabled", 1)
+	plan = make_incentive_plan("_Test PL WI Plan", {"S": 1.5, "A": 1.2, "B": 1.0, "C": 0.7, "D": 0.0})
+	seen = run_report(data.users.executive, what_if=name, view="Payout")
+	fields = {c["fieldname"] for c in seen.columns}
+	assert not fields & {"employee", "employee_name"}, "the executive sees team amounts only"
+	teams = [r for r in seen.result if r["pl_team"]]
+	total = next(r for r in seen.result if not r["pl_team"])
+	expected = whatif_payout.effect(data.past, "Collection", scheme_whatif.results(name), plan)
+	assert {r["pl_team"] for r in teams} == {t["team"] for t in expected["teams"]}
+	assert total["amount_before"] == pytest.approx(sum(r["amount_before"] for r in teams))
+	assert total["amount_after"] == pytest.approx(sum(r["amount_after"] for r in teams))
+	summary = {s["label"]: s["value"] for s in seen.report_summary}
+	assert summary["Incentive Plan"] == plan
+	for side in ("Before", "After"):
+		assert summary[f"Paid {side}"] + summary[f"Unallocated {side}"] == pytest.approx(10000)
 
 
 def test_a_kpi_that_everyone_maxes_stops_discriminating(data):

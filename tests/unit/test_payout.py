@@ -84,6 +84,20 @@ def test_unknown_grade_weighs_nothing(grade):
 	assert p.coefficient_of(grade, p.DEFAULT_COEFFICIENTS) == 0.0
 
 
+@pytest.mark.parametrize(
+	("final", "calibrated", "grade", "expected"),
+	[
+		("A", "B", "C", "A"),
+		(None, "B", "C", "B"),
+		("", "", "C", "C"),
+		(None, None, None, None),
+		("", "", "", None),
+	],
+)
+def test_grade_used_is_final_then_calibrated_then_bands(final, calibrated, grade, expected):
+	assert p.grade_used(final, calibrated, grade) == expected
+
+
 # ------------------------------------------------------------------------------------ rounding
 def test_allocate_thirds_gives_the_cent_to_the_first_key():
 	# 100 / 3 = 33.333..: floors 33.33 × 3 = 99.99, one cent left; equal remainders -> key "a"

@@ -8,9 +8,10 @@ Three views of one PL Scheme What-If (services/scheme_whatif.py):
 - **Grade Moves**: the scheme owner (PL Performance Manager, System Manager) sees each person whose grade
   moves; an executive sees only counts per team and (before, after) grade;
 - **KPIs**: per KPI of the version, KPI Health (engine/kpi_health.py) before and after: whether it still
-  tells people apart, and the KPIs that stop discriminating under the version.
-
-Payout cost is not estimated (see docs/scheme.md, "What-if").
+  tells people apart, and the KPIs that stop discriminating under the version;
+- **Payout**: per team, the incentive payout under a plan (the filter, else the plan a payout of the cycle
+  would use) with the cycle's results and with the what-if's (services/whatif_payout.py); team amounts
+  only, never a person's.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from frappe import _
 from frappe.utils import flt
 
 from postloan_performance.engine import kpi_health as health
-from postloan_performance.services import scheme_whatif
+from postloan_performance.services import scheme_whatif, whatif_payout
 from postloan_performance.services.access import EXECUTIVE_ROLE, MANAGER_ROLES, is_manager, require_roles
 from postloan_performance.services.reports import kpi_health as kpi_health_report
 from postloan_performance.services.reports.common import bar_chart, require, summary_item
 
-DISTRIBUTION, MOVES, KPIS = "Distribution", "Grade Moves", "KPIs"
+DISTRIBUTION, MOVES, KPIS, PAYOUT = "Distribution", "Grade Moves", "KPIs", "Payout"
 ALL_TEAMS = "all"
 
 
@@ -56,6 +57,8 @@ def get_data(filters: dict) -> dict:
 	order = scheme_whatif.grade_order(doc.template)
 	forced = any(r.get("forced_grade") for r in rows)
 	view = filters.get("view") or DISTRIBUTION
+	if view == PAYOUT:
+		return payout(rows, doc, filters.get("incentive_plan"))
 	if view == MOVES:
 		columns, data = moves(rows, order, named=is_manager())
 	elif view == KPIS:
@@ -237,6 +240,79 @@ def kpis(rows: list[dict], doc) -> tuple[list[dict], list[dict]]:
 			}
 		)
 	return columns, data
+
+
+def payout(rows: list[dict], doc, plan: str | None) -> dict:
+	"""The payout view: team amounts before and after under the plan, with the totals as the summary."""
+	plan = plan or whatif_payout.plan_for(doc.review_cycle, doc.layer)
+	if not plan:
+		company = frappe.db.get_value("PL Review Cycle", doc.review_cycle, "company")
+		return {
+			"columns": [],
+			"data": [],
+			"chart": None,
+			"summary": [],
+			"message": _(
+				"No enabled incentive plan of company {0} covers layer {1}: choose one to see the payout."
+			).format(company, _(doc.layer)),
+		}
+	frappe.has_permission("PL Incentive Plan", "read", doc=plan, throw=True)
+	result = whatif_payout.effect(doc.review_cycle, doc.layer, rows, plan)
+	currency = {"fieldtype": "Currency", "options": "currency", "width": 130}
+	columns = [
+		{"label": _("Team"), "fieldname": "pl_team", "fieldtype": "Link", "options": "PL Team", "width": 170},
+		{"label": _("Layer"), "fieldname": "layer", "fieldtype": "Data", "width": 110},
+		{"label": _("Heads"), "fieldname": "heads", "fieldtype": "Float", "width": 70},
+		{"label": _("Amount Before"), "fieldname": "amount_before", **currency},
+		{"label": _("Amount After"), "fieldname": "amount_after", **currency},
+		{"label": _("Change"), "fieldname": "change", **currency},
+	]
+	data = [
+		{
+			"pl_team": t["team"],
+			"layer": t["layer"],
+			"heads": t["heads"],
+			"amount_before": t["amount_before"],
+			"amount_after": t["amount_after"],
+			"change": t["change"],
+			"currency": result["currency"],
+		}
+		for t in result["teams"]
+	]
+	data.append(
+		{
+			"pl_team": None,
+			"heads": sum(flt(t["heads"]) for t in result["teams"]),
+			"amount_before": result["paid_before"],
+			"amount_after": result["paid_after"],
+			"change": result["paid_after"] - result["paid_before"],
+			"currency": result["currency"],
+			"bold": 1,
+		}
+	)
+	money = {"datatype": "Currency", "currency": result["currency"]}
+	return {
+		"columns": columns,
+		"data": data,
+		"chart": bar_chart(
+			[t["team"] for t in result["teams"]],
+			[
+				{"name": _("Before"), "values": [t["amount_before"] for t in result["teams"]]},
+				{"name": _("After"), "values": [t["amount_after"] for t in result["teams"]]},
+			],
+		),
+		"summary": [
+			{"value": plan, "label": _("Incentive Plan"), "datatype": "Data"},
+			{**summary_item(result["pool"], _("Pool")), **money},
+			{**summary_item(result["paid_before"], _("Paid Before")), **money},
+			{**summary_item(result["paid_after"], _("Paid After")), **money},
+			{**summary_item(result["unallocated_before"], _("Unallocated Before")), **money},
+			{
+				**summary_item(result["unallocated_after"], _("Unallocated After"), indicator="Orange"),
+				**money,
+			},
+		],
+	}
 
 
 def chart(rows: list[dict], order: list[str], forced: bool) -> dict:

@@ -18,8 +18,17 @@ frappe.query_reports["Scheme What-If Comparison"] = {
 				{ value: "Distribution", label: __("Distribution") },
 				{ value: "Grade Moves", label: __("Grade Moves") },
 				{ value: "KPIs", label: __("KPIs") },
+				{ value: "Payout", label: __("Payout") },
 			],
 			default: "Distribution",
+		},
+		{
+			// empty: the plan a payout of the cycle would use
+			fieldname: "incentive_plan",
+			label: __("Incentive Plan"),
+			fieldtype: "Link",
+			options: "PL Incentive Plan",
+			depends_on: "eval:doc.view == 'Payout'",
 		},
 	],
 	// opens on the latest completed what-if the user may read (unless the route set one)
