@@ -95,6 +95,17 @@ def test_scheme_owner_makes_edits_and_adopts_a_new_version(desk, server, scheme)
 	teams = owner.js("() => frappe.query_report.data.map((r) => r.pl_team || '')")
 	assert any(teams), "the comparison report shows no team row"
 
+	# its payout view: the demo's incentive plan split between the teams, before and after
+	owner.js("() => frappe.query_report.set_filter_value('view', 'Payout')")
+	owner.page.wait_for_function(
+		"() => (frappe.query_report.data || []).some((r) => r.amount_after !== undefined)", timeout=60_000
+	)
+	owner.settle()
+	paid = owner.js("() => frappe.query_report.data.filter((r) => r.pl_team).map((r) => r.amount_after)")
+	assert paid and sum(paid) > 0, "the payout view shows no team's amount"
+	shown = owner.page.locator(".report-summary").inner_text()
+	assert "Paid After" in shown
+
 	open_form(owner, "pl-kpi-template", version)
 	owner.press("Adopt", group="Versions")
 	dialog = owner.page.locator(".modal.show").last

@@ -23,12 +23,12 @@ frappe.query_reports["Scheme What-If Comparison"] = {
 			default: "Distribution",
 		},
 		{
-			// empty: the plan a payout of the cycle would use
+			// read by the Payout view only; empty: the plan a payout of the cycle would use (no depends_on:
+			// hiding it made the page refresh before the route had set the what-if)
 			fieldname: "incentive_plan",
 			label: __("Incentive Plan"),
 			fieldtype: "Link",
 			options: "PL Incentive Plan",
-			depends_on: "eval:doc.view == 'Payout'",
 		},
 	],
 	// opens on the latest completed what-if the user may read (unless the route set one)
