@@ -33,6 +33,7 @@ from frappe.utils import get_datetime, getdate, now_datetime
 from postloan_performance.engine import metrics as engine_metrics
 from postloan_performance.engine.formula import parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
+from postloan_performance.services.background import enqueue_long
 from postloan_performance.services.bulk import insert_many
 from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE, SubjectBuilder
 from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric, survey_cycle_for
@@ -376,13 +377,10 @@ def enqueue_refresh(review_cycle: str, after_commit: bool = True) -> str | None:
 	from redis.exceptions import RedisError
 
 	try:
-		frappe.enqueue(
+		enqueue_long(
 			"postloan_performance.services.evaluation.refresh_cycle_evaluation",
-			queue="long",
-			timeout=3600,
-			job_id=job_id(review_cycle),
-			deduplicate=True,
-			enqueue_after_commit=after_commit,
+			job_id(review_cycle),
+			after_commit,
 			review_cycle=review_cycle,
 			publish_progress=True,
 		)
