@@ -171,3 +171,20 @@ def iso_text(column: str) -> str:
 def dated_frame(rows, columns: list[str], dates: tuple[str, ...]):
 	"""Query rows as a frame, the `dates` columns (selected with `iso_text`) parsed to datetimes."""
 	return _dates_as_datetime(frames.from_rows(rows, columns), dates)
+
+
+def appraisal_columns(fieldname: str, name_width: int, layer_width: int) -> list[dict]:
+	"""The head of a row about an appraisal (its link under `fieldname`): the appraisee, his team and layer."""
+	return [
+		{
+			"label": _("Appraisal"),
+			"fieldname": fieldname,
+			"fieldtype": "Link",
+			"options": "PL Appraisal",
+			"width": 140,
+		},
+		employee_column(_("Employee")),
+		{"label": _("Employee Name"), "fieldname": "employee_name", "fieldtype": "Data", "width": name_width},
+		{"label": _("Team"), "fieldname": "pl_team", "fieldtype": "Link", "options": "PL Team", "width": 150},
+		{"label": _("Layer"), "fieldname": "layer", "fieldtype": "Data", "width": layer_width},
+	]
