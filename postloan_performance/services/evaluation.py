@@ -34,7 +34,7 @@ from postloan_performance.engine import metrics as engine_metrics
 from postloan_performance.engine.formula import parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services.background import enqueue_long
-from postloan_performance.services.bulk import insert_many
+from postloan_performance.services.bulk import by_name, insert_many
 from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE, SubjectBuilder
 from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric, survey_cycle_for
 
@@ -146,14 +146,11 @@ def plan_for(cycle) -> Plan:
 		fields=["parent", "kpi"],
 		limit_page_length=0,
 	)
-	kpis = {
-		k.name: k
-		for k in frappe.get_all(
-			"PL KPI",
-			filters={"name": ("in", list({line.kpi for line in lines}) or [""])},
-			fields=["name", "method", "builtin_metric", "formula", "subject"],
-		)
-	}
+	kpis = by_name(
+		"PL KPI",
+		list({line.kpi for line in lines}) or [""],
+		["method", "builtin_metric", "formula", "subject"],
+	)
 	subjects = SubjectBuilder(headers)
 	wanted: dict[Key, set[str]] = defaultdict(set)
 	for line in lines:
