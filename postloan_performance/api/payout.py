@@ -13,7 +13,7 @@ from postloan_performance.services.access import (
 def payout_step(run: str, step: str) -> dict:
 	"""One step of a payout run: prepare (scheme owner), confirm (HR Manager or System Manager; creates
 	the draft Additional Salary), cancel. Runs of more than 300 lines go to the long queue."""
-	from postloan_performance.services import locks
+	from postloan_performance.services import background, locks
 	from postloan_performance.services import payout as service
 	from postloan_performance.services.payout_access import CONFIRM_ROLES, PREPARE_ROLES
 
@@ -34,21 +34,16 @@ def payout_step(run: str, step: str) -> dict:
 		else frappe.db.count("PL Appraisal", {"review_cycle": doc.review_cycle, "docstatus": 1})
 	)
 	if size > service.BACKGROUND_LINES and not frappe.flags.in_test:
-		job = frappe.enqueue(
+		job = background.enqueue_long(
 			"postloan_performance.api.payout_job",
-			queue="long",
-			timeout=3600,
-			job_id=f"pl-payout-{step}-{run}",
-			deduplicate=True,
-			enqueue_after_commit=True,
+			f"pl-payout-{step}-{run}",
 			run=run,
 			step=step,
 			publish_progress=True,
 		)
-		frappe.msgprint(
-			_("Running in the background for {0} lines; progress is shown here.").format(size), alert=True
+		return background.queued(
+			job, _("Running in the background for {0} lines; progress is shown here.").format(size)
 		)
-		return {"queued": True, "job_id": getattr(job, "id", None)}
 	return payout_job(run, step)
 
 

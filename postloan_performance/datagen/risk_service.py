@@ -89,15 +89,25 @@ def _alerts(sim: _Simulation, org: _Org, cal: _Calendar, rng: np.random.Generato
 	}
 
 
-def _events(loans: _Loans, org: _Org, cal: _Calendar, rng: np.random.Generator) -> dict:
-	teams = org.layer_teams["Risk Control"]
+def _loan_work(layer: str, rate: float, loans: _Loans, org: _Org, cal: _Calendar, rng: np.random.Generator):
+	"""Work items of a layer on random loans, `rate` per loan and month: (roster, count, loan, the index of
+	the layer team each loan's team hands them to), or None without a team of the layer or without loans."""
+	teams = org.layer_teams[layer]
 	if not teams or not loans.n:
-		return {}
-	roster = org.roster("Risk Control", cal.start - 90)
-	count = int(rng.poisson(0.004 * loans.n * cal.months))
+		return None
+	roster = org.roster(layer, cal.start - 90)
+	count = int(rng.poisson(rate * loans.n * cal.months))
 	loan = rng.integers(0, loans.n, count)
+	return roster, count, loan, loans.team[loan] % len(teams)
+
+
+def _events(loans: _Loans, org: _Org, cal: _Calendar, rng: np.random.Generator) -> dict:
+	work = _loan_work("Risk Control", 0.004, loans, org, cal, rng)
+	if work is None:
+		return {}
+	roster, count, loan, team = work
 	reported = rng.integers(cal.start * DAY_SECONDS, (cal.month_end[-1] + 1) * DAY_SECONDS, count)
-	handler = roster.pick(loans.team[loan] % len(teams), reported // DAY_SECONDS, rng)
+	handler = roster.pick(team, reported // DAY_SECONDS, rng)
 	hours = np.clip(
 		np.exp(np.log(16.0) - 0.3 * org.emp_skill[handler] + rng.normal(0.0, 0.85, count)), 1.0, 240.0
 	)
@@ -140,16 +150,14 @@ def _assessments(loans: _Loans, org: _Org, cal: _Calendar, rng: np.random.Genera
 
 
 def _tickets(loans: _Loans, org: _Org, cal: _Calendar, rng: np.random.Generator) -> dict:
-	teams = org.layer_teams["Customer Service"]
-	if not teams or not loans.n:
+	work = _loan_work("Customer Service", 0.02, loans, org, cal, rng)
+	if work is None:
 		return {}
-	roster = org.roster("Customer Service", cal.start - 90)
-	count = int(rng.poisson(0.02 * loans.n * cal.months))
-	loan = rng.integers(0, loans.n, count)
+	roster, count, loan, team = work
 	day = rng.integers(cal.start, cal.month_end[-1] + 1, count)
 	opened = day * DAY_SECONDS + rng.integers(8 * 3600, 22 * 3600, count)
 	channel = _choice(rng, np.array([0.35, 0.25, 0.25, 0.08, 0.07]), count)
-	agent = roster.pick(loans.team[loan] % len(teams), day, rng)
+	agent = roster.pick(team, day, rng)
 	skill = org.emp_skill[agent]
 	minutes = np.clip(
 		RESPONSE_MINUTES[channel] * np.exp(-0.35 * skill + rng.normal(0.0, 0.7, count)), 1.0, 2880.0

@@ -10,6 +10,7 @@ from frappe.utils import flt
 
 from postloan_performance.engine import EngineError, scoring
 from postloan_performance.engine.bands import parse_bands
+from postloan_performance.services.bulk import by_name
 from postloan_performance.services.engine_messages import throw_engine_error
 
 LINE_FIELDS_FROM_TEMPLATE = (
@@ -32,14 +33,7 @@ RELATIONSHIP_WEIGHT_FIELDS = {
 def kpi_lines_from_template(template: str) -> list[dict]:
 	"""Copy a template's KPI items into appraisal lines, so later template edits never rewrite them."""
 	tpl = frappe.get_doc("PL KPI Template", template)
-	kpis = {
-		k.name: k
-		for k in frappe.get_all(
-			"PL KPI",
-			filters={"name": ("in", [i.kpi for i in tpl.items])},
-			fields=["name", "kpi_name", "method", "unit", "direction"],
-		)
-	}
+	kpis = by_name("PL KPI", [i.kpi for i in tpl.items], ["kpi_name", "method", "unit", "direction"])
 	lines = []
 	for item in tpl.items:
 		kpi = kpis[item.kpi]

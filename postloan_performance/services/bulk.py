@@ -1,4 +1,4 @@
-"""Set-based writes: many rows in a few statements, and their audit trail."""
+"""Set-based reads and writes: many rows in a few statements, and their audit trail."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ from postloan_performance.engine import frames
 from postloan_performance.services.sanitize import sanitize_rows
 
 INSERT_CHUNK_SIZE = 10_000  # rows per INSERT statement
+
+
+def by_name(doctype: str, names: list[str], fields: list[str]) -> dict[str, frappe._dict]:
+	"""The `fields` of the records of `doctype` named in `names`, by name, in one query."""
+	return {
+		r.name: r for r in frappe.get_all(doctype, filters={"name": ("in", names)}, fields=["name", *fields])
+	}
 
 
 def insert_many(

@@ -61,13 +61,31 @@ _APPRAISAL_RANK = (
 	" t.`creation` asc, t.`name` asc"
 )
 
+
+def _unique_while(
+	doctype: str, index: str, key: tuple[str, ...], flag: str, condition: str, **rest
+) -> UniqueKey:
+	"""`key` unique among the rows where `condition` holds (SQL, `{t}` before each column): the generated
+	tinyint column `flag` is 1 for those rows and NULL for the others; the same rows are grouped."""
+	aliased = [f"t.`{column}`" for column in key]
+	group = aliased[0] if len(key) == 1 else f"concat_ws(0x1f, {', '.join(aliased)})"
+	return UniqueKey(
+		doctype,
+		index,
+		(*key, flag),
+		(flag, "tinyint", f"if({condition.format(t='')}, 1, null)"),
+		group=f"if({condition.format(t='t.')}, {group}, null)",
+		**rest,
+	)
+
+
 KEYS: tuple[UniqueKey, ...] = (
-	UniqueKey(
+	_unique_while(
 		"PL Appraisal",
 		"plp_unique_cycle_employee",
-		("review_cycle", "employee", "_plp_live"),
-		("_plp_live", "tinyint", "if(`docstatus` < 2, 1, null)"),
-		group="if(t.`docstatus` < 2, concat_ws(0x1f, t.`review_cycle`, t.`employee`), null)",
+		("review_cycle", "employee"),
+		"_plp_live",
+		"{t}`docstatus` < 2",
 		rank=_APPRAISAL_RANK,
 		# a draft nobody touched: no feedback, no appeal, no manual value typed
 		empty=(
@@ -77,12 +95,12 @@ KEYS: tuple[UniqueKey, ...] = (
 		),
 		children=(("PL Appraisal KPI", "parent"),),
 	),
-	UniqueKey(
+	_unique_while(
 		"PL Feedback",
 		"plp_unique_appraisal_reviewer",
-		("appraisal", "reviewer", "_plp_live"),
-		("_plp_live", "tinyint", "if(`docstatus` < 2, 1, null)"),
-		group="if(t.`docstatus` < 2, concat_ws(0x1f, t.`appraisal`, t.`reviewer`), null)",
+		("appraisal", "reviewer"),
+		"_plp_live",
+		"{t}`docstatus` < 2",
 		rank="t.`docstatus` desc, t.`modified` > t.`creation` desc, t.`creation` asc, t.`name` asc",
 		empty=(
 			"t.`docstatus` = 0 and not exists (select 1 from `tabPL Feedback Rating` r"
@@ -117,21 +135,21 @@ KEYS: tuple[UniqueKey, ...] = (
 			" and not exists (select 1 from `tabPL Customer Feedback` x where x.`collection_case` = t.`name`)"
 		),
 	),
-	UniqueKey(
+	_unique_while(
 		"PL Risk Alert",
 		"plp_unique_pending_alert",
-		("loan", "rule", "_plp_pending"),
-		("_plp_pending", "tinyint", "if(`outcome` = 'Pending', 1, null)"),
-		group="if(t.`outcome` = 'Pending', concat_ws(0x1f, t.`loan`, t.`rule`), null)",
+		("loan", "rule"),
+		"_plp_pending",
+		"{t}`outcome` = 'Pending'",
 		rank="t.`raised_on` asc, t.`creation` asc, t.`name` asc",
 		empty="ifnull(t.`outcome_note`, '') = ''",
 	),
-	UniqueKey(
+	_unique_while(
 		"PL Appeal",
 		"plp_unique_open_appeal",
-		("appraisal", "_plp_open"),
-		("_plp_open", "tinyint", "if(`status` in ('Open', 'Under Review'), 1, null)"),
-		group="if(t.`status` in ('Open', 'Under Review'), t.`appraisal`, null)",
+		("appraisal",),
+		"_plp_open",
+		"{t}`status` in ('Open', 'Under Review')",
 		rank="t.`status` = 'Under Review' desc, t.`creation` asc, t.`name` asc",
 		empty="0",  # an appeal is what a person wrote: never deleted, a duplicate is refused
 		children=(("PL Appeal Line", "parent"),),

@@ -17,7 +17,7 @@ from frappe.utils import flt, getdate, now_datetime
 from postloan_performance.engine import scoring
 from postloan_performance.services.access import team_members_on
 from postloan_performance.services.appraisal import kpi_lines_from_template
-from postloan_performance.services.bulk import bulk_update, insert_many, insert_versions
+from postloan_performance.services.bulk import bulk_update, by_name, insert_many, insert_versions
 from postloan_performance.services.locks import acquire, kill_point, locked_cycle_status, refuse
 
 APPRAISAL_SERIES = "PLA-.YYYY.-"
@@ -199,20 +199,8 @@ def create_appraisals(cycle_name: str, publish_progress: bool = False) -> dict:
 	if not todo:
 		return {"created": 0, "existing": len(existing), "members": len(members)}
 
-	teams = {
-		t.name: t
-		for t in frappe.get_all(
-			"PL Team", filters={"name": ("in", list({m.team for m in todo}))}, fields=["name", "layer"]
-		)
-	}
-	employees = {
-		e.name: e
-		for e in frappe.get_all(
-			"Employee",
-			filters={"name": ("in", [m.employee for m in todo])},
-			fields=["name", "employee_name", "user_id", "company"],
-		)
-	}
+	teams = by_name("PL Team", list({m.team for m in todo}), ["layer"])
+	employees = by_name("Employee", [m.employee for m in todo], ["employee_name", "user_id", "company"])
 	wrong_company = sorted(e for e, row in employees.items() if row.company != cycle.company)
 	if wrong_company:
 		frappe.throw(

@@ -8,6 +8,7 @@ import frappe
 from frappe import _
 
 from postloan_performance.services import cycle as service
+from postloan_performance.services.background import enqueue_long, queued
 from postloan_performance.services.locks import is_running, refuse
 
 # the queued compute job keeps its public path (stored and running jobs name it)
@@ -61,20 +62,8 @@ def _run_or_enqueue(step: str, cycle: str, method: str) -> dict:
 		return frappe.get_attr(method)(cycle)  # takes the cycle's step lock (services/locks.py)
 	if is_running("cycle", cycle):
 		refuse("cycle", cycle)
-	job = frappe.enqueue(
-		method,
-		queue="long",
-		timeout=3600,
-		job_id=f"pl-{step}-{cycle}",
-		deduplicate=True,
-		enqueue_after_commit=True,
-		cycle_name=cycle,
-		publish_progress=True,
-	)
-	frappe.msgprint(
-		_("Running in the background for {0} employees; progress is shown here.").format(size), alert=True
-	)
-	return {"queued": True, "job_id": getattr(job, "id", None)}
+	job = enqueue_long(method, f"pl-{step}-{cycle}", cycle_name=cycle, publish_progress=True)
+	return queued(job, _("Running in the background for {0} employees; progress is shown here.").format(size))
 
 
 def compute_cycle_job(cycle_name: str, publish_progress: bool = False) -> dict:

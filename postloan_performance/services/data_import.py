@@ -207,32 +207,25 @@ def _save_rejected(doc, checked) -> str:
 	return file_doc.file_url
 
 
-RESULT_FIELDS = (
+# a check's or load's counts and the rest of its result: a reset puts 0 in the numbers, None in the rest
+COUNT_FIELDS = (
 	"total_rows",
 	"new_rows",
 	"already_present",
 	"rejected_rows",
 	"problem_count",
 	"inserted_rows",
+)
+NUMBER_FIELDS = (*COUNT_FIELDS, "seconds")
+RESULT_FIELDS = (
+	*NUMBER_FIELDS,
 	"checked_on",
 	"started_on",
 	"finished_on",
-	"seconds",
 	"rejected_file",
 	"error_message",
 	"problems",
 	"preview",
-)
-
-
-NUMBER_FIELDS = (
-	"total_rows",
-	"new_rows",
-	"already_present",
-	"rejected_rows",
-	"problem_count",
-	"inserted_rows",
-	"seconds",
 )
 
 
@@ -272,14 +265,7 @@ def _progress(name: str, step: str, done: int, total: int) -> None:
 def status(doc) -> dict:
 	"""The import's status, counts and last progress."""
 	result = {"name": doc.name, "status": doc.status}
-	for field in (
-		"total_rows",
-		"new_rows",
-		"already_present",
-		"rejected_rows",
-		"problem_count",
-		"inserted_rows",
-	):
+	for field in COUNT_FIELDS:
 		result[field] = doc.get(field) or 0
 	result["rejected_file"] = doc.rejected_file
 	result["error_message"] = doc.error_message

@@ -33,7 +33,8 @@ from frappe.utils import get_datetime, getdate, now_datetime
 from postloan_performance.engine import metrics as engine_metrics
 from postloan_performance.engine.formula import parse_formula
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
-from postloan_performance.services.bulk import insert_many
+from postloan_performance.services.background import enqueue_long
+from postloan_performance.services.bulk import by_name, insert_many
 from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE, SubjectBuilder
 from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric, survey_cycle_for
 
@@ -145,14 +146,11 @@ def plan_for(cycle) -> Plan:
 		fields=["parent", "kpi"],
 		limit_page_length=0,
 	)
-	kpis = {
-		k.name: k
-		for k in frappe.get_all(
-			"PL KPI",
-			filters={"name": ("in", list({line.kpi for line in lines}) or [""])},
-			fields=["name", "method", "builtin_metric", "formula", "subject"],
-		)
-	}
+	kpis = by_name(
+		"PL KPI",
+		list({line.kpi for line in lines}) or [""],
+		["method", "builtin_metric", "formula", "subject"],
+	)
 	subjects = SubjectBuilder(headers)
 	wanted: dict[Key, set[str]] = defaultdict(set)
 	for line in lines:
@@ -376,13 +374,10 @@ def enqueue_refresh(review_cycle: str, after_commit: bool = True) -> str | None:
 	from redis.exceptions import RedisError
 
 	try:
-		frappe.enqueue(
+		enqueue_long(
 			"postloan_performance.services.evaluation.refresh_cycle_evaluation",
-			queue="long",
-			timeout=3600,
-			job_id=job_id(review_cycle),
-			deduplicate=True,
-			enqueue_after_commit=after_commit,
+			job_id(review_cycle),
+			after_commit,
 			review_cycle=review_cycle,
 			publish_progress=True,
 		)

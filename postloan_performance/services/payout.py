@@ -71,6 +71,18 @@ LINE_FIELDS = [
 	"modified_by",
 	"docstatus",
 ]
+# what the steps read back of a line: all but the run's own values and the standard fields
+_NOT_READ_BACK = {
+	"payout_run",
+	"review_cycle",
+	"employee_user",
+	"fte",
+	"currency",
+	"confirmed",
+	"leader_visible",
+}
+_NOT_READ_BACK |= {"creation", "modified", "owner", "modified_by", "docstatus"}
+RUN_LINE_FIELDS = [f for f in LINE_FIELDS if f not in _NOT_READ_BACK]
 
 
 def hrms_installed() -> bool:
@@ -78,6 +90,10 @@ def hrms_installed() -> bool:
 
 
 # ---------------------------------------------------------------- computing
+# what a line takes of its appraisal (and the grade used: the final, else calibrated, else computed one)
+APPRAISAL_COLUMNS = ["name", "employee", "employee_name", "appraisee_user", "pl_team", "layer", "total_score"]
+
+
 def _appraisals(cycle, plan) -> list[dict]:
 	filters = {
 		"review_cycle": cycle.name,
@@ -90,18 +106,7 @@ def _appraisals(cycle, plan) -> list[dict]:
 	return frappe.get_all(
 		"PL Appraisal",
 		filters=filters,
-		fields=[
-			"name",
-			"employee",
-			"employee_name",
-			"appraisee_user",
-			"pl_team",
-			"layer",
-			"total_score",
-			"grade",
-			"calibrated_grade",
-			"final_grade",
-		],
+		fields=[*APPRAISAL_COLUMNS, "grade", "calibrated_grade", "final_grade"],
 		order_by="name",
 	)
 
@@ -114,16 +119,7 @@ def compute(run) -> tuple[engine_payout.PayoutResult, pd.DataFrame]:
 	rows = _appraisals(cycle, plan)
 	for row in rows:
 		row["grade_used"] = engine_payout.grade_used(row.final_grade, row.calibrated_grade, row.grade)
-	columns = [
-		"name",
-		"employee",
-		"employee_name",
-		"appraisee_user",
-		"pl_team",
-		"layer",
-		"total_score",
-		"grade_used",
-	]
+	columns = [*APPRAISAL_COLUMNS, "grade_used"]
 	appraisals = frames.from_rows(
 		([row[c] for c in columns] for row in rows), columns, numeric=["total_score"]
 	)
@@ -210,15 +206,31 @@ def _set_totals(run, result: engine_payout.PayoutResult) -> None:
 		)
 
 
-def prepare(run_name: str, publish_progress: bool = False) -> dict:
+def _run_at_step(run_name: str, statuses: tuple[str, ...], wrong_step: str):
+	"""The payout run, or a "Wrong Step" error when its status is not one of `statuses`; `wrong_step` is
+	the translated message, {0} the run and {1} its status."""
 	run = frappe.get_doc("PL Payout Run", run_name)
-	if run.status not in ("Draft", "Prepared"):
-		frappe.throw(
-			_("Payout run {0} is {1}; only a draft or prepared run can be prepared.").format(
-				frappe.bold(run.name), _(run.status)
-			),
-			title=_("Wrong Step"),
-		)
+	if run.status not in statuses:
+		frappe.throw(wrong_step.format(frappe.bold(run.name), _(run.status)), title=_("Wrong Step"))
+	return run
+
+
+def _submitted_salaries(names: list[str]) -> list[str]:
+	"""The Additional Salary documents among `names` that HR has submitted."""
+	return frappe.get_all("Additional Salary", filters={"name": ("in", names), "docstatus": 1}, pluck="name")
+
+
+def _count_drafts(run) -> int:
+	"""The run's lines that have an Additional Salary draft."""
+	return frappe.db.count("PL Payout Line", {"payout_run": run.name, "additional_salary": ("is", "set")})
+
+
+def prepare(run_name: str, publish_progress: bool = False) -> dict:
+	run = _run_at_step(
+		run_name,
+		("Draft", "Prepared"),
+		_("Payout run {0} is {1}; only a draft or prepared run can be prepared."),
+	)
 	cycle = frappe.get_doc("PL Review Cycle", run.review_cycle)
 	check_cycle(cycle)
 	plan = frappe.get_doc("PL Incentive Plan", run.plan)
@@ -384,22 +396,7 @@ def _run_lines(run_name: str, **filters) -> list[dict]:
 	return frappe.get_all(
 		"PL Payout Line",
 		filters={"payout_run": run_name, **filters},
-		fields=[
-			"name",
-			"employee",
-			"employee_name",
-			"pl_team",
-			"layer",
-			"appraisal",
-			"grade",
-			"total_score",
-			"coefficient",
-			"days",
-			"amount",
-			"status",
-			"additional_salary",
-			"revision_note",
-		],
+		fields=RUN_LINE_FIELDS,
 		order_by="pl_team, employee",
 	)
 
@@ -433,14 +430,9 @@ def _issue_drafts(run, plan, lines: list[dict], publish_progress: bool = False) 
 
 
 def confirm(run_name: str, publish_progress: bool = False) -> dict:
-	run = frappe.get_doc("PL Payout Run", run_name)
-	if run.status not in ("Prepared", "Confirmed"):
-		frappe.throw(
-			_("Payout run {0} is {1}; prepare it before confirming.").format(
-				frappe.bold(run.name), _(run.status)
-			),
-			title=_("Wrong Step"),
-		)
+	run = _run_at_step(
+		run_name, ("Prepared", "Confirmed"), _("Payout run {0} is {1}; prepare it before confirming.")
+	)
 	_require_hrms()
 	cycle = frappe.get_doc("PL Review Cycle", run.review_cycle)
 	if run.status == "Prepared":
@@ -448,9 +440,7 @@ def confirm(run_name: str, publish_progress: bool = False) -> dict:
 	plan = frappe.get_doc("PL Incentive Plan", run.plan)
 	created, missing = _issue_drafts(run, plan, _run_lines(run.name), publish_progress)
 	run.status = "Confirmed"
-	run.drafts_created = frappe.db.count(
-		"PL Payout Line", {"payout_run": run.name, "additional_salary": ("is", "set")}
-	)
+	run.drafts_created = _count_drafts(run)
 	run.without_salary_structure = "\n".join(missing)
 	if created or not run.confirmed_on:
 		run.confirmed_by, run.confirmed_on = frappe.session.user, now_datetime()
@@ -466,9 +456,7 @@ def cancel(run_name: str) -> dict:
 	drafts = [line["additional_salary"] for line in _run_lines(run.name) if line["additional_salary"]]
 	deleted = 0
 	if drafts and hrms_installed():
-		submitted = frappe.get_all(
-			"Additional Salary", filters={"name": ("in", drafts), "docstatus": 1}, pluck="name"
-		)
+		submitted = _submitted_salaries(drafts)
 		if submitted:
 			frappe.throw(
 				_("HR has submitted these Additional Salary documents; cancel them first: {0}").format(
@@ -534,9 +522,7 @@ def revise(run_name: str, reason: str) -> dict:
 		return {"changed": 0}
 	old_drafts = [line["additional_salary"] for line in changed if line["additional_salary"]]
 	if old_drafts and hrms_installed():
-		submitted = frappe.get_all(
-			"Additional Salary", filters={"name": ("in", old_drafts), "docstatus": 1}, pluck="name"
-		)
+		submitted = _submitted_salaries(old_drafts)
 		for name in submitted:
 			frappe.get_doc("Additional Salary", name).cancel()
 		bulk_update(
@@ -549,9 +535,7 @@ def revise(run_name: str, reason: str) -> dict:
 	if hrms_installed():
 		created, missing = _issue_drafts(run, plan, _run_lines(run.name, name=("in", list(updates))))
 	_set_totals(run, result)
-	run.drafts_created = frappe.db.count(
-		"PL Payout Line", {"payout_run": run.name, "additional_salary": ("is", "set")}
-	)
+	run.drafts_created = _count_drafts(run)
 	entry = _("{0}: {1}; {2} lines revised, {3} drafts re-created").format(
 		now_datetime().strftime("%Y-%m-%d %H:%M"), reason, len(changed), len(created)
 	)

@@ -299,26 +299,24 @@ def refresh_all() -> dict:
 # ---------------------------------------------------------------------------------- on demand
 
 
-def _missing_dates(dates: list[dt.date]) -> list[dt.date]:
-	if not dates:
+def _missing(kind: str, column: str, days: list[dt.date]) -> list[dt.date]:
+	"""The `days` that no row of this kind has in `column` yet (a snapshot's month_end, a recovery's month)."""
+	if not days:
 		return []
 	built = frappe.db.sql(
-		f"select distinct month_end from {TABLE} where kind = %(kind)s and month_end in %(dates)s",
-		{"kind": SNAPSHOT, "dates": tuple(dates)},
+		f"select distinct `{column}` from {TABLE} where kind = %(kind)s and `{column}` in %(days)s",
+		{"kind": kind, "days": tuple(days)},
 		pluck=True,
 	)
-	return sorted(set(dates) - {getdate(d) for d in built})
+	return sorted(set(days) - {getdate(d) for d in built})
+
+
+def _missing_dates(dates: list[dt.date]) -> list[dt.date]:
+	return _missing(SNAPSHOT, "month_end", dates)
 
 
 def _missing_months(months: list[dt.date]) -> list[dt.date]:
-	if not months:
-		return []
-	built = frappe.db.sql(
-		f"select distinct month from {TABLE} where kind = %(kind)s and month in %(months)s",
-		{"kind": RECOVERY, "months": tuple(months)},
-		pluck=True,
-	)
-	return sorted(set(months) - {getdate(d) for d in built})
+	return _missing(RECOVERY, "month", months)
 
 
 @frappe.write_only()

@@ -25,6 +25,7 @@ from frappe.utils import flt, now_datetime
 
 from postloan_performance.engine import scoring
 from postloan_performance.services.appraisal import kpi_lines_from_template
+from postloan_performance.services.background import enqueue_long
 from postloan_performance.services.compute import score_rows
 from postloan_performance.services.cycle import proposed_grades
 from postloan_performance.services.reports.kpi_health import line_cap
@@ -212,13 +213,9 @@ def run(name: str, background: bool | None = None) -> dict:
 	if not background:
 		return execute(name)
 	frappe.db.set_value(DOCTYPE, name, {"status": "Queued", "error": None})
-	frappe.enqueue(
+	enqueue_long(
 		"postloan_performance.services.scheme_whatif.execute",
-		queue="long",
-		timeout=3600,
-		job_id=job_id(name),
-		deduplicate=True,
-		enqueue_after_commit=True,
+		job_id(name),
 		name=name,
 		publish_progress=True,
 		in_job=True,

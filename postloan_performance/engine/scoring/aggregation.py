@@ -118,27 +118,31 @@ def qualitative_score(
 			return None
 		return _weight(weights[key], f"{kind}:{key}")
 
-	criterion_total = 0.0
-	criterion_weight_sum = 0.0
-	for criterion, groups in cells.items():
-		criterion_weight = weight_of(criteria_weights, criterion, "criterion")
-		if not criterion_weight:
-			continue
-		group_total = 0.0
-		group_weight_sum = 0.0
-		for group, values in groups.items():
-			group_weight = weight_of(group_weights, group, "rater_group")
-			if not group_weight:
+	def renormalised(items, weights: Mapping[str, float] | None, kind: str, value_of) -> float | None:
+		"""Mean of `value_of(item)` over (key, item) weighted by `weights` renormalised over the keys weighted
+		above 0 whose value is not None (a value is computed only for those); None when there is none."""
+		total = 0.0
+		weight_sum = 0.0
+		for key, item in items:
+			weight = weight_of(weights, key, kind)
+			if not weight:
 				continue
-			group_total += group_weight * (sum(values) / len(values))
-			group_weight_sum += group_weight
-		if group_weight_sum == 0:
-			continue
-		criterion_total += criterion_weight * (group_total / group_weight_sum)
-		criterion_weight_sum += criterion_weight
-	if criterion_weight_sum == 0:
+			value = value_of(item)
+			if value is None:
+				continue
+			total += weight * value
+			weight_sum += weight
+		return total / weight_sum if weight_sum else None
+
+	def criterion_score(groups: dict[Any, list[float]]) -> float | None:
+		return renormalised(
+			groups.items(), group_weights, "rater_group", lambda values: sum(values) / len(values)
+		)
+
+	score = renormalised(cells.items(), criteria_weights, "criterion", criterion_score)
+	if score is None:
 		return None
-	return criterion_total / criterion_weight_sum / RATING_MAX * 100.0
+	return score / RATING_MAX * 100.0
 
 
 def total_score(

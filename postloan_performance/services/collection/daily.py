@@ -12,7 +12,7 @@ from frappe import _
 from frappe.utils import getdate
 
 from postloan_performance.engine import assignment as assign_engine
-from postloan_performance.engine import delinquency
+from postloan_performance.engine import delinquency, row_rules
 from postloan_performance.services import daily_jobs as ops
 from postloan_performance.services import portfolio_months
 from postloan_performance.services.bulk import bulk_update
@@ -29,6 +29,9 @@ from postloan_performance.services.collection.strategy import (
 	rule_end_bucket,
 	rule_of,
 )
+
+# a case opened today has every column of a case (engine/row_rules/specs.py) but those it gets later
+NOT_AT_OPENING = {"closed_on", "escalated_on", "propensity_score"}
 
 # --- the daily step ----------------------------------------------------------------------------------
 
@@ -132,53 +135,33 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 
 	# 4. writes: new cases, re-assigned and escalated ones
 	opened = work[work["decision"] == delinquency.OPEN]
-	fields = [
-		"name",
-		"case_no",
-		"loan",
-		"collector",
-		"pl_team",
-		"status",
-		"opened_on",
-		"entry_bucket",
-		"entry_overdue_amount",
-		"current_bucket",
-		"current_overdue_amount",
-		"last_evaluated_on",
-		"escalation_count",
-		"strategy",
-		"strategy_rule",
-		"action_type",
-		"assignment_method",
-		"assigned_on",
-		"assignment_note",
-	]
+	case = row_rules.SPECS[CASE]
+	fields = ["name", *(f for f in (*case.columns, *case.managed) if f not in NOT_AT_OPENING)]
 	rows = []
 	for row in opened.itertuples(index=False):
 		a = assigned[row.name]
-		rows.append(
-			(
-				row.name,
-				row.name,
-				row.loan,
-				a["collector"],
-				a["team"],
-				row.rule.case_status or "Open",
-				as_of,
-				row.bucket_label,
-				float(row.overdue_amount),
-				row.bucket_label,
-				float(row.overdue_amount),
-				as_of,
-				0,
-				row.rule.strategy,
-				row.rule.label,
-				row.rule.action_type,
-				row.rule.method,
-				as_of,
-				a["note"],
-			)
-		)
+		values = {
+			"name": row.name,
+			"case_no": row.name,
+			"loan": row.loan,
+			"collector": a["collector"],
+			"pl_team": a["team"],
+			"status": row.rule.case_status or "Open",
+			"opened_on": as_of,
+			"entry_bucket": row.bucket_label,
+			"entry_overdue_amount": float(row.overdue_amount),
+			"current_bucket": row.bucket_label,
+			"current_overdue_amount": float(row.overdue_amount),
+			"last_evaluated_on": as_of,
+			"escalation_count": 0,
+			"strategy": row.rule.strategy,
+			"strategy_rule": row.rule.label,
+			"action_type": row.rule.action_type,
+			"assignment_method": row.rule.method,
+			"assigned_on": as_of,
+			"assignment_note": a["note"],
+		}
+		rows.append(tuple(values[f] for f in fields))
 	ops.insert_rows(CASE, fields, rows)
 	if len(closing) or len(opened):  # the Portfolio Quality Trend summary counted the active cases
 		portfolio_months.invalidate_collections([as_of])

@@ -12,8 +12,8 @@ from postloan_performance.engine import scoring
 from postloan_performance.privacy import reading_results
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
+	appraisal_columns,
 	bar_chart,
-	employee_column,
 	require,
 	summary_item,
 )
@@ -23,17 +23,7 @@ HISTOGRAM_BINS = [(lo, lo + 10) for lo in range(0, 120, 10)]
 
 def columns() -> list[dict]:
 	return [
-		{
-			"label": _("Appraisal"),
-			"fieldname": "name",
-			"fieldtype": "Link",
-			"options": "PL Appraisal",
-			"width": 140,
-		},
-		employee_column(_("Employee")),
-		{"label": _("Employee Name"), "fieldname": "employee_name", "fieldtype": "Data", "width": 160},
-		{"label": _("Team"), "fieldname": "pl_team", "fieldtype": "Link", "options": "PL Team", "width": 150},
-		{"label": _("Layer"), "fieldname": "layer", "fieldtype": "Data", "width": 120},
+		*appraisal_columns("name", name_width=160, layer_width=120),
 		{"label": _("Status"), "fieldname": "status", "fieldtype": "Data", "width": 110},
 		{
 			"label": _("Quantitative Score"),

@@ -43,9 +43,9 @@ from postloan_performance.services.reports.common import (
 	bar_chart,
 	chart_number,
 	clean,
-	employee_column,
 	employee_names,
 	period,
+	person_columns,
 	summary_item,
 	team_and_descendants,
 )
@@ -69,8 +69,7 @@ KNOWN_CASE = (
 def columns() -> list[dict]:
 	return [
 		{"label": _("Rank"), "fieldname": "rank", "fieldtype": "Int", "width": 70},
-		employee_column(_("Collector"), "collector"),
-		{"label": _("Collector Name"), "fieldname": "collector_name", "fieldtype": "Data", "width": 170},
+		*person_columns(_("Collector"), _("Collector Name"), "collector"),
 		{"label": _("Team"), "fieldname": "pl_team", "fieldtype": "Link", "options": "PL Team", "width": 160},
 		{"label": _("Cases Active"), "fieldname": "cases_active", "fieldtype": "Int", "width": 110},
 		{"label": _("Success Rate (%)"), "fieldname": "success_rate", "fieldtype": "Percent", "width": 120},

@@ -6,6 +6,9 @@ import frappe
 from frappe import _
 from frappe.utils import getdate
 
+from postloan_performance.engine import frames
+from postloan_performance.services.metric_frames import _dates_as_datetime
+
 
 def percent(numerator: float, denominator: float) -> float | None:
 	return numerator * 100.0 / denominator if denominator else None
@@ -130,3 +133,58 @@ def employee_column(label: str, fieldname: str = "employee", width: int = 120) -
 		"options": "employee_doctype",
 		"width": width,
 	}
+
+
+def person_columns(label: str, name_label: str, fieldname: str) -> list[dict]:
+	"""The employee column of a report row that is a person, and his name beside it (`<fieldname>_name`)."""
+	return [
+		employee_column(label, fieldname),
+		{"label": name_label, "fieldname": f"{fieldname}_name", "fieldtype": "Data", "width": 170},
+	]
+
+
+def group_by_of(filters: dict, choices: tuple[str, ...]) -> tuple[str, str]:
+	"""The report's Group By (the filter's value when it is one of `choices`, else the first) and the row
+	field it groups on (its lower case)."""
+	group_by = filters.get("group_by") if filters.get("group_by") in choices else choices[0]
+	return group_by, group_by.lower()
+
+
+def group_rows(table, by: str, person: str):
+	"""(row, record) for each group of `table` (indexed by group) in order: the row has the group under
+	`by`; grouped by `person` (an employee field), also his name and the employee link's DocType."""
+	names = employee_names(table.index) if by == person else {}
+	for key, record in table.sort_index().iterrows():
+		row = {by: key}
+		if by == person:
+			row[f"{person}_name"] = names.get(key)
+			row.update(EMPLOYEE_DOCTYPE)
+		yield row, record
+
+
+def iso_text(column: str) -> str:
+	"""A date or datetime column selected as ISO text, parsed by pandas in one call
+	(`metric_frames._dates_as_datetime`) instead of one Python date per value by the database driver."""
+	return f"cast({column} as {'char' if frappe.db.db_type == 'mariadb' else 'text'})"
+
+
+def dated_frame(rows, columns: list[str], dates: tuple[str, ...]):
+	"""Query rows as a frame, the `dates` columns (selected with `iso_text`) parsed to datetimes."""
+	return _dates_as_datetime(frames.from_rows(rows, columns), dates)
+
+
+def appraisal_columns(fieldname: str, name_width: int, layer_width: int) -> list[dict]:
+	"""The head of a row about an appraisal (its link under `fieldname`): the appraisee, his team and layer."""
+	return [
+		{
+			"label": _("Appraisal"),
+			"fieldname": fieldname,
+			"fieldtype": "Link",
+			"options": "PL Appraisal",
+			"width": 140,
+		},
+		employee_column(_("Employee")),
+		{"label": _("Employee Name"), "fieldname": "employee_name", "fieldtype": "Data", "width": name_width},
+		{"label": _("Team"), "fieldname": "pl_team", "fieldtype": "Link", "options": "PL Team", "width": 150},
+		{"label": _("Layer"), "fieldname": "layer", "fieldtype": "Data", "width": layer_width},
+	]

@@ -19,19 +19,20 @@ import frappe
 from frappe import _
 from frappe.utils import add_days
 
-from postloan_performance.engine import frames, portfolio
+from postloan_performance.engine import portfolio
 from postloan_performance.engine.delinquency import NPL_CLASSIFICATIONS
 from postloan_performance.engine.metrics import RECALL_LOOKBACK_DAYS
 from postloan_performance.services.access import visible_employees
-from postloan_performance.services.metric_frames import _dates_as_datetime
 from postloan_performance.services.reports.common import (
-	EMPLOYEE_DOCTYPE,
 	bar_chart,
 	chart_number,
 	clean,
-	employee_column,
-	employee_names,
+	dated_frame,
+	group_by_of,
+	group_rows,
+	iso_text,
 	period,
+	person_columns,
 	summary_item,
 )
 
@@ -41,10 +42,7 @@ COUNT_COLUMNS = ("alerts", "confirmed", "false_alarms", "pending", "npl_loans", 
 
 def columns(group_by: str) -> list[dict]:
 	if group_by == OFFICER:
-		head = [
-			employee_column(_("Officer"), "officer"),
-			{"label": _("Officer Name"), "fieldname": "officer_name", "fieldtype": "Data", "width": 170},
-		]
+		head = person_columns(_("Officer"), _("Officer Name"), "officer")
 	else:
 		head = [{"label": _("Rule"), "fieldname": "rule", "fieldtype": "Data", "width": 200}]
 	return [
@@ -67,12 +65,6 @@ def columns(group_by: str) -> list[dict]:
 	]
 
 
-def _text(column: str) -> str:
-	"""A date column selected as ISO text, parsed by pandas in one call (`_dates_as_datetime`) instead of
-	one Python date per value by the database driver."""
-	return f"cast({column} as {'char' if frappe.db.db_type == 'mariadb' else 'text'})"
-
-
 def load_alerts(filters: dict, start: dt.date, end: dt.date, officers: set[str] | None) -> pd.DataFrame:
 	"""Alerts in view raised from the recall lookback before the period to its end, in one query."""
 	conditions, values = [], {"first": add_days(start, -RECALL_LOOKBACK_DAYS), "end": end}
@@ -89,13 +81,12 @@ def load_alerts(filters: dict, start: dt.date, end: dt.date, officers: set[str] 
 		conditions.append("a.officer in %(officers)s")
 		values["officers"] = tuple(sorted(officers)) or ("",)
 	rows = frappe.db.sql(
-		f"""select a.loan, a.rule, a.officer, {_text("a.raised_on")}, a.outcome
+		f"""select a.loan, a.rule, a.officer, {iso_text("a.raised_on")}, a.outcome
 		from `tabPL Risk Alert` a {join}
 		where a.raised_on between %(first)s and %(end)s{"".join(f" and {c}" for c in conditions)}""",
 		values,
 	)
-	alerts = frames.from_rows(rows, ["loan", "rule", "officer", "raised_on", "outcome"])
-	return _dates_as_datetime(alerts, ("raised_on",))
+	return dated_frame(rows, ["loan", "rule", "officer", "raised_on", "outcome"], ("raised_on",))
 
 
 def load_first_npl(filters: dict, start: dt.date) -> pd.DataFrame:
@@ -115,7 +106,7 @@ def load_first_npl(filters: dict, start: dt.date) -> pd.DataFrame:
 		condition = " and l.company = %(company)s"
 		values["company"] = filters["company"]
 	rows = frappe.db.sql(
-		f"""select x.loan, {_text("min(x.first_npl_on)")}
+		f"""select x.loan, {iso_text("min(x.first_npl_on)")}
 		from (
 			select s.loan, min(s.as_of_date) as first_npl_on
 			from `tabPL Loan Snapshot` s
@@ -130,14 +121,12 @@ def load_first_npl(filters: dict, start: dt.date) -> pd.DataFrame:
 		group by x.loan""",
 		values,
 	)
-	first_npl = frames.from_rows(rows, ["loan", "first_npl_on"])
-	return _dates_as_datetime(first_npl, ("first_npl_on",))
+	return dated_frame(rows, ["loan", "first_npl_on"], ("first_npl_on",))
 
 
 def get_data(filters: dict) -> dict:
 	start, end = period(filters)
-	group_by = OFFICER if filters.get("group_by") == OFFICER else RULE
-	by = "officer" if group_by == OFFICER else "rule"
+	group_by, by = group_by_of(filters, (RULE, OFFICER))
 	officers = visible_employees(start=start, end=end)
 	alerts = load_alerts(filters, start, end, officers)
 	first_npl = load_first_npl(filters, start)
@@ -162,13 +151,8 @@ def get_data(filters: dict) -> dict:
 
 
 def _rows(table: pd.DataFrame, by: str) -> list[dict]:
-	names = employee_names(table.index) if by == "officer" else {}
 	rows = []
-	for key, record in table.sort_index().iterrows():
-		row = {by: key}
-		if by == "officer":
-			row["officer_name"] = names.get(key)
-			row.update(EMPLOYEE_DOCTYPE)
+	for row, record in group_rows(table, by, "officer"):
 		row.update({column: int(record[column]) for column in COUNT_COLUMNS})
 		row.update({column: clean(record[column]) for column in ("precision", "recall", "lead_time_days")})
 		rows.append(row)

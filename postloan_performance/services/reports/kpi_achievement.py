@@ -17,8 +17,8 @@ from postloan_performance.engine import scoring
 from postloan_performance.privacy import reading_results
 from postloan_performance.services.reports.common import (
 	EMPLOYEE_DOCTYPE,
+	appraisal_columns,
 	bar_chart,
-	employee_column,
 	percent,
 	require,
 	summary_item,
@@ -44,17 +44,7 @@ LINE_FIELDS = (
 
 def columns() -> list[dict]:
 	return [
-		{
-			"label": _("Appraisal"),
-			"fieldname": "appraisal",
-			"fieldtype": "Link",
-			"options": "PL Appraisal",
-			"width": 140,
-		},
-		employee_column(_("Employee")),
-		{"label": _("Employee Name"), "fieldname": "employee_name", "fieldtype": "Data", "width": 150},
-		{"label": _("Team"), "fieldname": "pl_team", "fieldtype": "Link", "options": "PL Team", "width": 150},
-		{"label": _("Layer"), "fieldname": "layer", "fieldtype": "Data", "width": 110},
+		*appraisal_columns("appraisal", name_width=150, layer_width=110),
 		{"label": _("KPI"), "fieldname": "kpi", "fieldtype": "Link", "options": "PL KPI", "width": 150},
 		{"label": _("KPI Name"), "fieldname": "kpi_name", "fieldtype": "Data", "width": 170},
 		{"label": _("Unit"), "fieldname": "unit", "fieldtype": "Data", "width": 70},

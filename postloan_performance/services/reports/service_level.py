@@ -22,17 +22,18 @@ import frappe
 from frappe import _
 from frappe.utils import add_days
 
-from postloan_performance.engine import frames, service_level
+from postloan_performance.engine import service_level
 from postloan_performance.services.access import visible_employees
-from postloan_performance.services.metric_frames import _dates_as_datetime
 from postloan_performance.services.reports.common import (
-	EMPLOYEE_DOCTYPE,
 	bar_chart,
 	chart_number,
 	clean,
-	employee_column,
-	employee_names,
+	dated_frame,
+	group_by_of,
+	group_rows,
+	iso_text,
 	period,
+	person_columns,
 	summary_item,
 )
 
@@ -44,10 +45,7 @@ def columns(group_by: str) -> list[dict]:
 	if group_by == CHANNEL:
 		head = [{"label": _("Channel"), "fieldname": "channel", "fieldtype": "Data", "width": 120}]
 	else:
-		head = [
-			employee_column(_("Agent"), "agent"),
-			{"label": _("Agent Name"), "fieldname": "agent_name", "fieldtype": "Data", "width": 170},
-		]
+		head = person_columns(_("Agent"), _("Agent Name"), "agent")
 	minutes = {"fieldtype": "Float", "precision": 1, "width": 120}
 	return [
 		*head,
@@ -72,11 +70,6 @@ def _where(conditions: list[str]) -> str:
 	return "".join(f" and {c}" for c in conditions)
 
 
-def _text(column: str) -> str:
-	"""A date/datetime column selected as ISO text (parsed back by `_dates_as_datetime`)."""
-	return f"cast({column} as {'char' if frappe.db.db_type == 'mariadb' else 'text'})"
-
-
 def load_tickets(filters: dict, start: dt.date, end: dt.date, agents: set[str] | None) -> pd.DataFrame:
 	conditions = []
 	values = {"start": start, "next_day": add_days(end, 1)}
@@ -93,16 +86,19 @@ def load_tickets(filters: dict, start: dt.date, end: dt.date, agents: set[str] |
 		conditions.append("t.agent in %(agents)s")
 		values["agents"] = tuple(sorted(agents)) or ("",)
 	rows = frappe.db.sql(
-		f"""select t.agent, t.channel, {_text("t.opened_on")}, {_text("t.first_response_on")},
-			{_text("t.resolved_on")}
+		f"""select t.agent, t.channel, {iso_text("t.opened_on")}, {iso_text("t.first_response_on")},
+			{iso_text("t.resolved_on")}
 		from `tabPL Service Ticket` t
 		left join `tabPL Loan` l on l.name = t.loan
 		left join `tabEmployee` e on e.name = t.agent
 		where t.opened_on >= %(start)s and t.opened_on < %(next_day)s{_where(conditions)}""",
 		values,
 	)
-	tickets = frames.from_rows(rows, ["agent", "channel", "opened_on", "first_response_on", "resolved_on"])
-	return _dates_as_datetime(tickets, ("opened_on", "first_response_on", "resolved_on"))
+	return dated_frame(
+		rows,
+		["agent", "channel", "opened_on", "first_response_on", "resolved_on"],
+		("opened_on", "first_response_on", "resolved_on"),
+	)
 
 
 def load_feedback(filters: dict, start: dt.date, end: dt.date, agents: set[str] | None) -> pd.DataFrame:
@@ -123,7 +119,7 @@ def load_feedback(filters: dict, start: dt.date, end: dt.date, agents: set[str] 
 		conditions.append(f"{employee} in %(agents)s")
 		values["agents"] = tuple(sorted(agents)) or ("",)
 	rows = frappe.db.sql(
-		f"""select {employee}, f.ticket, t.channel, {_text("f.given_on")}, f.csat, f.nps
+		f"""select {employee}, f.ticket, t.channel, {iso_text("f.given_on")}, f.csat, f.nps
 		from `tabPL Customer Feedback` f
 		left join `tabPL Collection Case` c on c.name = f.collection_case
 		left join `tabPL Service Ticket` t on t.name = f.ticket
@@ -132,14 +128,12 @@ def load_feedback(filters: dict, start: dt.date, end: dt.date, agents: set[str] 
 		where f.given_on between %(start)s and %(end)s{_where(conditions)}""",
 		values,
 	)
-	feedback = frames.from_rows(rows, ["agent", "ticket", "channel", "given_on", "csat", "nps"])
-	return _dates_as_datetime(feedback, ("given_on",))
+	return dated_frame(rows, ["agent", "ticket", "channel", "given_on", "csat", "nps"], ("given_on",))
 
 
 def get_data(filters: dict) -> dict:
 	start, end = period(filters)
-	group_by = CHANNEL if filters.get("group_by") == CHANNEL else AGENT
-	by = "channel" if group_by == CHANNEL else "agent"
+	group_by, by = group_by_of(filters, (AGENT, CHANNEL))
 	agents = visible_employees(start=start, end=end)
 	tickets = load_tickets(filters, start, end, agents)
 	feedback = load_feedback(filters, start, end, agents)
@@ -163,13 +157,8 @@ def get_data(filters: dict) -> dict:
 
 
 def _rows(table: pd.DataFrame, by: str) -> list[dict]:
-	names = employee_names(table.index) if by == "agent" else {}
 	rows = []
-	for key, record in table.sort_index().iterrows():
-		row = {by: key}
-		if by == "agent":
-			row["agent_name"] = names.get(key)
-			row.update(EMPLOYEE_DOCTYPE)
+	for row, record in group_rows(table, by, "agent"):
 		row.update({column: int(record[column]) for column in ("tickets", "resolved", "responses")})
 		for column in (
 			"resolution_rate",

@@ -7,6 +7,7 @@ from frappe.model.document import Document
 from frappe.utils import getdate
 
 from postloan_performance.services import scheme_versions
+from postloan_performance.services.bulk import by_name
 
 
 class PLReviewCycle(Document):
@@ -83,14 +84,11 @@ class PLReviewCycle(Document):
 			frappe.throw(_("Choose one template per layer."), title=_("Duplicate Layer"))
 		if self.status == "Draft":
 			self.use_versions_active_at_start()
-		templates = {
-			t.name: t
-			for t in frappe.get_all(
-				"PL KPI Template",
-				filters={"name": ("in", [r.template for r in self.templates])},
-				fields=["name", "layer", "disabled", "company", "version_status"],
-			)
-		}
+		templates = by_name(
+			"PL KPI Template",
+			[r.template for r in self.templates],
+			["layer", "disabled", "company", "version_status"],
+		)
 		for row in self.templates:
 			tpl = templates.get(row.template)
 			if not tpl:
