@@ -214,6 +214,12 @@ def test_demo_make_figures_determinism_and_removal(no_commit):
 	for row in first["users"]:
 		assert frappe.defaults.get_user_default("company", row["user"]) == demo.DEMO_COMPANY, row
 	assert counts["PL Appeal"] == 4 and counts["PL Feedback"] > 3 * counts["PL Appraisal"]
+	# the Portfolio Quality Trend summary is built: the report's first open builds nothing
+	from postloan_performance.services import portfolio_months
+
+	ends = portfolio_months.month_ends()
+	assert ends and not portfolio_months._missing_dates(ends)
+	assert not portfolio_months._missing_months(portfolio_months._months(ends))
 	# the closed formal cycle's incentive payout: every employee, the whole pool, confirmed with HRMS
 	payout = first["payout"]
 	hrms = "hrms" in frappe.get_installed_apps()

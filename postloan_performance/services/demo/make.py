@@ -11,6 +11,7 @@ import frappe
 from frappe import _
 
 from postloan_performance.datagen import Dataset
+from postloan_performance.services import portfolio_months
 from postloan_performance.services.dataset_loader import load_dataset
 from postloan_performance.services.demo.cycles import _run_cycle
 from postloan_performance.services.demo.guard import demo_exists, require_demo_allowed, take_password
@@ -59,7 +60,7 @@ def make_demo(
 			title=_("Demo Exists"),
 		)
 	plan = cycle_plan()
-	progress = _Progress(6 + 2 * len(plan), publish_progress, on_progress)
+	progress = _Progress(7 + 2 * len(plan), publish_progress, on_progress)
 	password = password or f"PLdemo-{secrets.token_hex(5)}"
 	original_user = frappe.session.user
 
@@ -92,6 +93,10 @@ def make_demo(
 		what_if = make_what_if()
 	finally:
 		frappe.set_user(original_user)
+	# the Portfolio Quality Trend summary of every month-end, so that the report's first open reads it
+	# rather than builds it
+	portfolio_months.refresh_missing()
+	progress(_("Built the monthly portfolio summary"))
 
 	counts = demo_counts()
 	progress(_("Counted the demo records"))
