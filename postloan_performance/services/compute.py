@@ -229,6 +229,9 @@ def score_rows(cycle, headers: list, lines: list, progress=None) -> dict:
 	people_cache = _people_cache(window, cycle.name, needed, subjects)
 	if people_cache is not None:
 		caches.update({kind: people_cache for kind in caches if kind != PORTFOLIO})
+	portfolio_cache = _portfolio_cache(window, cycle.name, needed, subjects)
+	if portfolio_cache is not None:
+		caches[PORTFOLIO] = portfolio_cache
 	values = {
 		(code, kind): compute_metric(code, caches[kind], subjects.frame(kind))
 		for code, kind in sorted(needed)
@@ -257,9 +260,10 @@ def score_rows(cycle, headers: list, lines: list, progress=None) -> dict:
 			line.no_data = 1 if actual is None else 0
 			line.data_date = data_date
 		apply_scores(header, own_lines, tpl, qualitative)
+	narrow = [c for c in (people_cache, portfolio_cache) if c is not None]
 	return {
-		"queries": cache.queries + (people_cache.queries if people_cache is not None else 0),
-		"subject_sized": people_cache is not None,
+		"queries": cache.queries + sum(c.queries for c in narrow),
+		"subject_sized": bool(narrow),
 	}
 
 
@@ -277,6 +281,26 @@ def _people_cache(window, cycle_name, needed, subjects):
 	if len(people) > subject_frames.SUBJECT_READ_LIMIT and subject_frames.forced_path() != "subject":
 		return None
 	return subject_frames.SubjectFrameCache(window, cycle_name, people)
+
+
+def _portfolio_cache(window, cycle_name, needed, subjects):
+	"""A frame cache holding the rows of the portfolio subjects' teams only (see
+	services.subject_frames.PortfolioFrameCache), when they are few teams or their metrics come from the
+	monthly summary; else None."""
+	from postloan_performance.services import subject_frames
+
+	codes = {code for code, kind in needed if kind == PORTFOLIO}
+	if not codes or subject_frames.forced_path() == "set":
+		return None
+	teams = set(subjects.frame(PORTFOLIO)["team"].dropna())
+	cache = subject_frames.PortfolioFrameCache(window, cycle_name, teams)
+	if (
+		subject_frames.forced_path() == "subject"
+		or len(teams) <= subject_frames.PORTFOLIO_TEAM_LIMIT
+		or cache.from_summary(codes)
+	):
+		return cache
+	return None
 
 
 def expression_time_limit() -> float:

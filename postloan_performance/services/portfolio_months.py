@@ -16,6 +16,13 @@ report's filters):
   (recoveries received in M; the recovery's loan, else its case's), as
   ``engine.portfolio.monthly_recovery_rate`` counts them. A refreshed month always has a row without
   company, team and product (zero figures unless such cases exist), so that "no row" means "not built".
+* ``Case`` rows of a calendar month M: the collection cases opened in M, per closing month
+  (``closed_month``, empty while open) and managing team: ``active_cases`` (their count) and Σ
+  ``entry_overdue_amount``. Summed over the opening months up to a period's last month whose closing month
+  is not before its first, they give the workload of the recovery rate of whole months
+  (``metric_frames.load_recovery_totals``, the KPI of management appraisals). Built on demand by that
+  reader (:func:`ensure_recovery_totals`); deleted with the Recovery rows of the same months and, when
+  cases close, from their opening month on (:func:`invalidate_cases`).
 
 Set-based: a snapshot date is rebuilt with one aggregate query (the date's snapshots joined with the
 previous month-end's on the loan, and with PL Loan, grouped: a covering-index read) and the recovery
@@ -48,7 +55,7 @@ from postloan_performance.services.bulk import insert_many
 DOCTYPE = "PL Portfolio Month"
 TABLE = "`tabPL Portfolio Month`"
 SNAPSHOTS = "`tabPL Loan Snapshot`"
-SNAPSHOT, RECOVERY = "Snapshot", "Recovery"
+SNAPSHOT, RECOVERY, CASE = "Snapshot", "Recovery", "Case"
 LOCK_TIMEOUT = 600  # seconds a refresh waits for another one
 SEPARATOR = "\x1f"
 STANDARD_FIELDS = ("name", "creation", "modified", "modified_by", "owner", "docstatus", "idx")
@@ -82,6 +89,15 @@ RECOVERY_FIELDS = (
 	"active_cases",
 	"entry_overdue_amount",
 	"recovered",
+)
+CASE_FIELDS = (
+	"kind",
+	"month",
+	"month_end",
+	"closed_month",
+	"managing_team",
+	"active_cases",
+	"entry_overdue_amount",
 )
 
 
@@ -236,6 +252,31 @@ def _recovery_rows(months: list[dt.date]) -> list[tuple]:
 	]
 
 
+def _case_rows(months: list[dt.date]) -> list[tuple]:
+	"""The Case rows of calendar months: the cases opened in each month, counted with their Σ
+	``entry_overdue_amount`` by closing month (none while open) and the loan's managing team (the only
+	scope their reader needs: company and product stay empty); every month has the team-less row of open
+	cases (zero unless such cases exist), so that "no row" means "not built"."""
+	first, last = months[0], get_last_day(months[-1])
+	ends = [get_last_day(m) for m in months]
+	rows = frappe.db.sql(
+		"""select last_day(c.opened_on), last_day(c.closed_on), l.managing_team,
+			count(*), sum(c.entry_overdue_amount)
+		from `tabPL Collection Case` c left join `tabPL Loan` l on l.name = c.loan
+		where c.opened_on between %(first)s and %(last)s and last_day(c.opened_on) in %(ends)s
+		group by last_day(c.opened_on), last_day(c.closed_on), l.managing_team""",
+		{"first": first, "last": last, "ends": tuple(ends)},
+	)
+	totals: dict[tuple, list] = {(end, None, None): [0, 0] for end in ends}
+	for end, closed, team, count, entry in rows:
+		closed = get_first_day(closed) if closed else None
+		totals[(getdate(end), closed, team)] = [int(count or 0), entry or 0]
+	return [
+		(CASE, get_first_day(end), end, closed, team, *figures)
+		for (end, closed, team), figures in totals.items()
+	]
+
+
 def refresh_dates(dates: Iterable) -> int:
 	"""Rebuild the Snapshot rows of the given snapshot dates (month-ends, or any date a report shows);
 	returns the rows written. Dates without snapshots end with no rows."""
@@ -250,18 +291,27 @@ def refresh_dates(dates: Iterable) -> int:
 	return written
 
 
-def refresh_recovery_months(months: Iterable) -> int:
-	"""Rebuild the Recovery rows of the calendar months of the given dates; returns the rows written."""
+def _refresh_kind_months(kind: str, fields: tuple[str, ...], build, months: Iterable) -> int:
 	months = _months(months)
 	if not months:
 		return 0
 	with _refresh_lock():
-		rows = _recovery_rows(months)
+		rows = build(months)
 		frappe.db.sql(
 			f"delete from {TABLE} where kind = %(kind)s and month in %(months)s",
-			{"kind": RECOVERY, "months": tuple(months)},
+			{"kind": kind, "months": tuple(months)},
 		)
-		return _write(RECOVERY_FIELDS, rows)
+		return _write(fields, rows)
+
+
+def refresh_recovery_months(months: Iterable) -> int:
+	"""Rebuild the Recovery rows of the calendar months of the given dates; returns the rows written."""
+	return _refresh_kind_months(RECOVERY, RECOVERY_FIELDS, _recovery_rows, months)
+
+
+def refresh_case_months(months: Iterable) -> int:
+	"""Rebuild the Case rows of the calendar months of the given dates; returns the rows written."""
+	return _refresh_kind_months(CASE, CASE_FIELDS, _case_rows, months)
 
 
 def refresh_months(months: Iterable) -> dict:
@@ -315,14 +365,15 @@ def _missing_dates(dates: list[dt.date]) -> list[dt.date]:
 	return _missing(SNAPSHOT, "month_end", dates)
 
 
-def _missing_months(months: list[dt.date]) -> list[dt.date]:
-	return _missing(RECOVERY, "month", months)
+def _missing_months(months: list[dt.date], kind: str = RECOVERY) -> list[dt.date]:
+	return _missing(kind, "month", months)
 
 
 @frappe.write_only()
-def _build(dates: list[dt.date], months: list[dt.date]) -> None:
+def _build(dates: list[dt.date], months: list[dt.date], case_months: list[dt.date] = ()) -> None:
 	refresh_dates(dates)
 	refresh_recovery_months(months)
+	refresh_case_months(case_months)
 	# a report runs in a GET request, which Frappe commits only when asked to
 	if getattr(frappe.local, "request", None) is not None:
 		frappe.local.flags.commit = True
@@ -338,6 +389,32 @@ def ensure_months(dates: Iterable, recovery_months: Iterable | None = None) -> b
 	if not missing_dates and not missing_months:
 		return False
 	_build(missing_dates, missing_months)
+	return True
+
+
+def case_months_through(end: dt.date | str) -> list[dt.date]:
+	"""Every calendar month from the first case's opening month to ``end``'s (first days)."""
+	first = frappe.db.sql("select min(opened_on) from `tabPL Collection Case`")[0][0]
+	months, end = [], get_first_day(end)
+	month = get_first_day(first) if first else None
+	while month and month <= end:
+		months.append(month)
+		month = get_first_day(get_last_day(month) + dt.timedelta(days=1))
+	return months
+
+
+def ensure_recovery_totals(months: Iterable) -> bool:
+	"""Build what a reader of recovery rates needs that is not there yet: the Recovery rows of ``months``
+	and the Case rows of every month up to the last of them (a case opened long ago can still be active).
+	Returns whether anything was built."""
+	months = _months(months)
+	if not months:
+		return False
+	missing = _missing_months(months)
+	missing_cases = _missing_months(case_months_through(months[-1]), CASE)
+	if not missing and not missing_cases:
+		return False
+	_build([], missing, missing_cases)
 	return True
 
 
@@ -380,13 +457,23 @@ def invalidate_collections(dates: Iterable | None) -> None:
 	if not ready():
 		return
 	if dates is None:
-		frappe.db.sql(f"delete from {TABLE} where kind = %s", (RECOVERY,))
+		frappe.db.sql(f"delete from {TABLE} where kind in %s", ((RECOVERY, CASE),))
 		return
 	dates = _dates(dates)
 	if dates:
 		frappe.db.sql(
-			f"delete from {TABLE} where kind = %s and month >= %s", (RECOVERY, get_first_day(dates[0]))
+			f"delete from {TABLE} where kind in %s and month >= %s",
+			((RECOVERY, CASE), get_first_day(dates[0])),
 		)
+
+
+def invalidate_cases(opened: Iterable) -> None:
+	"""Collection cases opened on these dates were closed (or their closing changed): delete the Case rows
+	of their opening months and later (the Recovery rows of the closing month go with
+	:func:`invalidate_collections`)."""
+	dates = _dates(opened)
+	if dates and ready():
+		frappe.db.sql(f"delete from {TABLE} where kind = %s and month >= %s", (CASE, get_first_day(dates[0])))
 
 
 def invalidate_all() -> None:

@@ -15,8 +15,10 @@ indexes on the employee columns, and the engine gets frames that give the same v
   date, so that the engine picks the same "last snapshot date" as with every loan;
 - warning recall reads the first-NPL snapshots of the loans the people raised alerts on.
 
-Portfolio (team) subjects keep the set-wise frames. `tests/integration/test_subject_frames.py` compares
-both paths for every built-in metric.
+Portfolio subjects (a manager's team and its sub-teams, through the loans they manage) of at most
+`PORTFOLIO_TEAM_LIMIT` teams read the rows of those teams' loans only (`PortfolioFrameCache`); their NPL
+ratio already reads the monthly summary's per-team totals. `tests/integration/test_subject_frames.py`
+compares both paths for every built-in metric.
 """
 
 from __future__ import annotations
@@ -39,6 +41,13 @@ from postloan_performance.services import metric_frames as m
 # largest measured size at which the subject-sized path was faster in every people layer (1.5x-2.3x),
 # and less than half the lowest break-even: that margin absorbs the noise of a shared machine.
 SUBJECT_READ_LIMIT = 160
+# At most this many managing teams (the portfolio subjects' teams with their sub-teams) read the rows of
+# their loans only; more read the whole period once (metrics the monthly summary serves read it whatever
+# the number of teams). Measured on the benchmark data, 2026-12-06, median of 3 per path, four portfolio
+# metrics the summary does not serve (collection success, recovered amount, warning precision, customer
+# satisfaction), whole-period vs team-sized s, load 6.6-9.6: 1 team: 9.50 vs 2.10; 10: 10.12 vs 8.62;
+# 20: 10.35 vs 12.43; 40: 13.00 vs 18.21. The paths break even between 10 and 20 teams.
+PORTFOLIO_TEAM_LIMIT = 5
 
 
 def forced_path() -> str | None:
@@ -46,12 +55,9 @@ def forced_path() -> str | None:
 	return getattr(frappe.local, "plp_frames_path", None)
 
 
-class SubjectFrameCache(m.FrameCache):
-	"""A `FrameCache` whose frames hold only the rows that can count for `people` (employee ids)."""
-
-	def __init__(self, window: m.Window, review_cycle: str | None, people):
-		super().__init__(window, review_cycle)
-		self.people = tuple(sorted(set(people))) or ("",)
+class _NarrowFrameCache(m.FrameCache):
+	"""A `FrameCache` whose `_load_<frame>` methods read a frame for some subjects only (the other frames
+	are the whole period's), with the data dates the whole period's frames give."""
 
 	def get(self, name: str) -> pd.DataFrame:
 		if name not in self.frames:
@@ -61,6 +67,58 @@ class SubjectFrameCache(m.FrameCache):
 			self.frames[name] = loader()
 			self.queries += 1
 		return self.frames[name]
+
+	def data_date(self, code: str, portfolio: bool):
+		"""The same date as the whole period's frames give: their newest record date, read with one query
+		per date column instead of from the (smaller) subject-sized frames."""
+		if code in m.NPL_RATIO_METRICS:
+			return super().data_date(code, portfolio)
+		newest = None
+		for name in m.engine_metrics.METRICS[code].frames:
+			for value in self._newest(name):
+				value = min(value, self.window.end)
+				newest = value if newest is None else max(newest, value)
+		return newest or self.window.end
+
+	def _newest(self, name: str) -> list:
+		if not hasattr(self, "_newest_dates"):
+			self._newest_dates = {}
+		if name not in self._newest_dates:
+			spec = _NEWEST.get(name)
+			dates = []
+			if spec:
+				table, columns, where = spec
+				w = self.window
+				values = {
+					"start": w.start,
+					"end": w.end,
+					"end_of_day": f"{w.end} 23:59:59.999999",
+					"first_day": w.first_day,
+					"lookback": w.lookback_start,
+					"rec_start": w.recoveries_start,
+					"rec_end": add_days(w.end, m.PTP_GRACE_DAYS),
+				}
+				# the newest value of each column as the first row of a descending read (not max(): MariaDB
+				# then scans every row the conditions let through): an index that starts with the column
+				# finds it in a few index entries
+				for column in columns:
+					found = frappe.db.sql(
+						f"""select `{column}` from `{table}` where ({where}) and `{column}` is not null
+						order by `{column}` desc limit 1""",  # nosemgrep: table, columns and conditions are _NEWEST's
+						values,
+					)
+					dates += [getdate(found[0][0])] if found else []
+					self.queries += 1
+			self._newest_dates[name] = dates
+		return self._newest_dates[name]
+
+
+class SubjectFrameCache(_NarrowFrameCache):
+	"""A `FrameCache` whose frames hold only the rows that can count for `people` (employee ids)."""
+
+	def __init__(self, window: m.Window, review_cycle: str | None, people):
+		super().__init__(window, review_cycle)
+		self.people = tuple(sorted(set(people))) or ("",)
 
 	# ---------------------------------------------------------------- loaders for people
 	def _load_cases(self) -> pd.DataFrame:
@@ -158,43 +216,96 @@ class SubjectFrameCache(m.FrameCache):
 		df["classification"] = m.NPL_CLASSES[0]
 		return m._dates_as_datetime(df, ("as_of_date",))
 
-	# ---------------------------------------------------------------- data dates
-	def data_date(self, code: str, portfolio: bool):
-		"""The same date as the whole period's frames give: their newest record date, read with one max()
-		query per table instead of from the (smaller) subject-sized frames."""
-		if code in m.NPL_RATIO_METRICS:
-			return super().data_date(code, portfolio)
-		newest = None
-		for name in m.engine_metrics.METRICS[code].frames:
-			for value in self._newest(name):
-				value = min(value, self.window.end)
-				newest = value if newest is None else max(newest, value)
-		return newest or self.window.end
 
-	def _newest(self, name: str) -> list:
-		if not hasattr(self, "_newest_dates"):
-			self._newest_dates = {}
-		if name not in self._newest_dates:
-			spec = _NEWEST.get(name)
-			dates = []
-			if spec:
-				table, columns, where = spec
-				w = self.window
-				values = {
-					"start": w.start,
-					"end": w.end,
-					"end_of_day": f"{w.end} 23:59:59.999999",
-					"first_day": w.first_day,
-					"lookback": w.lookback_start,
-					"rec_start": w.recoveries_start,
-					"rec_end": add_days(w.end, m.PTP_GRACE_DAYS),
-				}
-				select = ", ".join(f"max(`{c}`)" for c in columns)
-				row = frappe.db.sql(f"select {select} from `{table}` where {where}", values)[0]  # nosemgrep
-				dates = [getdate(v) for v in row if v]
-				self.queries += 1
-			self._newest_dates[name] = dates
-		return self._newest_dates[name]
+class PortfolioFrameCache(_NarrowFrameCache):
+	"""A `FrameCache` whose frames hold only the rows that can count for portfolio subjects made of `teams`
+	(managing teams): the engine reaches a team through a row's loan (`loans.managing_team`) or its case's
+	loan, so the loans frame holds the teams' loans only (every other loan has no team for the engine, as it
+	has no subject's team on the set-wise path), and the other frames the rows whose loan is one of them or
+	whose case is one of the teams' cases. The NPL totals (already per team, from the monthly summary) and
+	the survey are the whole period's."""
+
+	def __init__(self, window: m.Window, review_cycle: str | None, teams):
+		super().__init__(window, review_cycle)
+		self.teams = tuple(sorted(set(teams))) or ("",)
+		self._recovery_totals: dict | None = None
+		self._recovery_totals_read = False
+
+	def recovery_totals(self) -> dict | None:
+		"""The recovery-rate frames from the monthly summary, or None when it cannot serve this window."""
+		if not self._recovery_totals_read:
+			self._recovery_totals = m.load_recovery_totals(self.window, self.teams)
+			self._recovery_totals_read = True
+			self.queries += 1
+		return self._recovery_totals
+
+	def from_summary(self, codes) -> bool:
+		"""Whether every metric of ``codes`` reads only summaries and small frames here (NPL totals, recovery
+		totals, the survey): then the number of teams does not matter."""
+		codes = set(codes)
+		if not codes <= {*m.NPL_RATIO_METRICS, *m.RECOVERY_RATE_METRICS, "team_satisfaction"}:
+			return False
+		return not codes & set(m.RECOVERY_RATE_METRICS) or self.recovery_totals() is not None
+
+	def frames_for(self, code: str, portfolio: bool) -> dict[str, pd.DataFrame]:
+		if portfolio and code in m.RECOVERY_RATE_METRICS:
+			totals = self.recovery_totals()
+			if totals is not None:
+				return totals
+		return super().frames_for(code, portfolio)
+
+	def _team_loans(self):
+		loan = frappe.qb.DocType("PL Loan")
+		return frappe.qb.from_(loan).select(loan.name).where(loan.managing_team.isin(list(self.teams)))
+
+	def _team_cases(self):
+		"""Every case (whatever its dates) of the teams' loans."""
+		case = frappe.qb.DocType("PL Collection Case")
+		return frappe.qb.from_(case).select(case.name).where(case.loan.isin(self._team_loans()))
+
+	def _load_loans(self) -> pd.DataFrame:
+		loan = frappe.qb.DocType("PL Loan")
+		query = (
+			frappe.qb.from_(loan)
+			.select(loan.name, loan.managing_team)
+			.where(loan.managing_team.isin(list(self.teams)))
+		)
+		return m._frame(query, ("name", "managing_team"))
+
+	def _load_cases(self) -> pd.DataFrame:
+		return m.load_cases(self.window, lambda case: case.loan.isin(self._team_loans()))
+
+	def _load_actions(self) -> pd.DataFrame:
+		return m.load_actions(self.window, lambda a: a.collection_case.isin(self._team_cases()))
+
+	def _load_recoveries(self) -> pd.DataFrame:
+		return m.load_recoveries(
+			self.window,
+			lambda r: r.loan.isin(self._team_loans()) | r.collection_case.isin(self._team_cases()),
+		)
+
+	def _load_customer_feedback(self) -> pd.DataFrame:
+		ticket = frappe.qb.DocType("PL Service Ticket")
+		tickets = frappe.qb.from_(ticket).select(ticket.name).where(ticket.loan.isin(self._team_loans()))
+		return m.load_customer_feedback(
+			self.window,
+			lambda f: f.collection_case.isin(self._team_cases()) | f.ticket.isin(tickets),
+		)
+
+	def _load_alerts(self) -> pd.DataFrame:
+		return m.load_alerts(self.window, lambda alert: alert.loan.isin(self._team_loans()))
+
+	def _load_events(self) -> pd.DataFrame:
+		return m.load_events(self.window, lambda event: event.loan.isin(self._team_loans()))
+
+	def _load_assessments(self) -> pd.DataFrame:
+		return m.load_assessments(self.window, lambda ra: ra.loan.isin(self._team_loans()))
+
+	def _load_tickets(self) -> pd.DataFrame:
+		return m.load_tickets(self.window, lambda ticket: ticket.loan.isin(self._team_loans()))
+
+	def _load_snapshots_first_npl(self) -> pd.DataFrame:
+		return m.load_first_npl_snapshots(self.window, lambda snap: snap.loan.isin(self._team_loans()))
 
 
 # frame -> (table, date columns the whole-period data date reads, the whole-period loader's conditions)

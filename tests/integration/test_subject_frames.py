@@ -9,16 +9,23 @@ appraisal of each layer through both paths and must write the same lines.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import frappe
 
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
-from postloan_performance.services import subject_frames
-from postloan_performance.services.compute import EMPLOYEE, TEAM_PEOPLE, SubjectBuilder, compute_appraisals
+from postloan_performance.services import metric_frames, subject_frames
+from postloan_performance.services.compute import (
+	EMPLOYEE,
+	PORTFOLIO,
+	TEAM_PEOPLE,
+	SubjectBuilder,
+	compute_appraisals,
+)
 from postloan_performance.services.cycle import create_appraisals
 from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric
-from postloan_performance.services.subject_frames import SubjectFrameCache
+from postloan_performance.services.subject_frames import PortfolioFrameCache, SubjectFrameCache
 from tests.integration.test_metrics_on_site import (  # noqa: F401 (fixtures)
 	BASELINE,
 	COLLECTION_TEMPLATE,
@@ -84,6 +91,87 @@ def test_every_metric_is_the_same_from_subject_sized_frames(loaded):  # noqa: F8
 	assert 0 < len(one.get("actions")) < len(whole.get("actions"))
 
 
+def test_every_metric_is_the_same_from_team_sized_portfolio_frames(loaded):  # noqa: F811
+	"""Portfolio subjects: every metric from the frames of the teams' loans equals the whole period's."""
+	headers = _few_people(loaded)
+	builder = SubjectBuilder(headers)
+	subjects = builder.frame(PORTFOLIO)
+	teams = set(subjects["team"])
+	for window in (Window(*PERIOD, *BASELINE), Window(*PERIOD)):
+		whole = FrameCache(window, None)
+		sized = PortfolioFrameCache(window, None, teams)
+		problems, with_data = [], 0
+		for code in sorted(BUILTIN_METRICS):
+			expected = compute_metric(code, whole, subjects)
+			got = compute_metric(code, sized, subjects)
+			assert sorted(expected.index) == sorted(got.index), code
+			for subject, value in expected.items():
+				with_data += not math.isnan(value)
+				if not _same(float(value), float(got[subject])):
+					problems.append(f"{code} {subject}: whole {value!r}, team-sized {got[subject]!r}")
+			assert whole.data_date(code, True) == sized.data_date(code, True), code
+		assert not problems, "\n".join(problems)
+		assert with_data >= 10  # the comparison met real values, not only "no data"
+		assert sized.recovery_totals() is not None  # whole months: the recovery rates read the summary
+	# one team's frames are smaller than the whole period's
+	team = next(h.pl_team for h in headers if h.pl_team and "Collection" in h.pl_team)
+	one = PortfolioFrameCache(window, None, [team])
+	for name in ("loans", "cases", "recoveries"):
+		assert 0 < len(one.get(name)) < len(whole.get(name)), name
+
+
+def _recovery_rates(cache, subjects) -> dict:
+	return {
+		code: compute_metric(code, cache, subjects).to_dict()
+		for code in ("recovery_rate", "recovery_rate_improvement")
+	}
+
+
+def _assert_same_rates(expected: dict, got: dict) -> None:
+	for code, values in expected.items():
+		assert values.keys() == got[code].keys(), code
+		for subject, value in values.items():
+			assert _same(float(value), float(got[code][subject])), (code, subject, value, got[code][subject])
+
+
+def test_portfolio_recovery_rates_from_the_summary_follow_closed_cases(loaded):  # noqa: F811
+	"""The summary's Case rows count cases by opening and closing month: a case closed later (as the daily
+	collection job does, which then invalidates its opening month's rows) changes the rates read from the
+	summary as it changes the set-wise ones; a period that is not whole months reads the rows instead."""
+	from postloan_performance.services import portfolio_months
+
+	subjects = SubjectBuilder(_few_people(loaded)).frame(PORTFOLIO)
+	teams = set(subjects["team"])
+	window = Window(*PERIOD, *BASELINE)
+	before = _recovery_rates(FrameCache(window), subjects)
+	_assert_same_rates(before, _recovery_rates(PortfolioFrameCache(window, None, teams), subjects))
+	assert frappe.db.count("PL Portfolio Month", {"kind": portfolio_months.CASE})
+	# cases of the teams open through the period, opened before the baseline: closed before the period
+	closing = frappe.db.sql(
+		"""select c.name, c.opened_on from `tabPL Collection Case` c join `tabPL Loan` l on l.name = c.loan
+		where l.managing_team in %(teams)s and c.opened_on < %(base)s and c.closed_on is null
+		and c.entry_overdue_amount > 0 order by c.name limit 20""",
+		{"teams": tuple(teams), "base": BASELINE[0]},
+		as_dict=True,
+	)
+	assert closing
+	frappe.db.sql(
+		"update `tabPL Collection Case` set closed_on = %s, status = 'Cured' where name in %s",
+		(BASELINE[1], tuple(c.name for c in closing)),
+	)
+	portfolio_months.invalidate_cases([c.opened_on for c in closing])
+	after = _recovery_rates(FrameCache(window), subjects)
+	assert after != before  # the closed cases left the period's workload
+	sized = PortfolioFrameCache(window, None, teams)
+	_assert_same_rates(after, _recovery_rates(sized, subjects))
+	assert sized.recovery_totals() is not None
+	# a period that is not whole calendar months: the summary cannot serve it, the rows are read
+	odd = Window(PERIOD[0], PERIOD[1] - dt.timedelta(days=3), *BASELINE)
+	sized = PortfolioFrameCache(odd, None, teams)
+	assert sized.recovery_totals() is None
+	_assert_same_rates(_recovery_rates(FrameCache(odd), subjects), _recovery_rates(sized, subjects))
+
+
 def test_one_appraisal_per_layer_scores_the_same_on_both_paths(loaded, monkeypatch, no_stale_script_map):  # noqa: F811
 	ds = loaded.ds
 	_enable_server_scripts(monkeypatch)
@@ -114,6 +202,12 @@ def test_one_appraisal_per_layer_scores_the_same_on_both_paths(loaded, monkeypat
 	assert compute_appraisals(names=one)["subject_sized"]
 	monkeypatch.setattr(subject_frames, "SUBJECT_READ_LIMIT", 0)
 	assert not compute_appraisals(names=one)["subject_sized"]
+	manager = by_layer["Management"][:1]
+	assert compute_appraisals(names=manager)["subject_sized"]
+	monkeypatch.setattr(subject_frames, "PORTFOLIO_TEAM_LIMIT", 0)
+	assert compute_appraisals(names=manager)["subject_sized"]  # its metrics come from the summary
+	monkeypatch.setattr(metric_frames, "load_recovery_totals", lambda window, teams: None)
+	assert not compute_appraisals(names=manager)["subject_sized"]
 
 
 def test_rows_of_other_peoples_cases_and_missing_snapshots(loaded):  # noqa: F811

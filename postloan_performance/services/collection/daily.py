@@ -165,6 +165,8 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 	ops.insert_rows(CASE, fields, rows)
 	if len(closing) or len(opened):  # the Portfolio Quality Trend summary counted the active cases
 		portfolio_months.invalidate_collections([as_of])
+	if len(closing):  # the summary's Case rows count the closed cases in their opening months
+		portfolio_months.invalidate_cases(closing["opened_on"])
 	escalated = work[work["decision"] == delinquency.ESCALATE]
 	updates = {}
 	for row in escalated.itertuples(index=False):

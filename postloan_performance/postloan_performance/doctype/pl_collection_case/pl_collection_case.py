@@ -50,3 +50,5 @@ def on_doctype_update():
 	# composite indexes for the set-wise metric queries (services/metric_frames.py)
 	frappe.db.add_index("PL Collection Case", ["collector", "opened_on"])
 	frappe.db.add_index("PL Collection Case", ["opened_on", "closed_on"])
+	# the newest closing date of a period's cases (services/subject_frames.py: data dates)
+	frappe.db.add_index("PL Collection Case", ["closed_on", "opened_on"])

@@ -34,3 +34,6 @@ class PLCustomerFeedback(Document):
 def on_doctype_update():
 	# composite indexes for the set-wise metric queries (services/metric_frames.py)
 	frappe.db.add_index("PL Customer Feedback", ["employee", "given_on"])
+	# the newest feedback date of a period, and the feedback on a few people's cases (services/subject_frames.py)
+	frappe.db.add_index("PL Customer Feedback", ["given_on"])
+	frappe.db.add_index("PL Customer Feedback", ["collection_case", "given_on"])

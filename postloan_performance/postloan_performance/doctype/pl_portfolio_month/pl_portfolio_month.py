@@ -17,9 +17,10 @@ class PLPortfolioMonth(Document):
 		active_cases: DF.Int
 		bucket: DF.Literal["", "M0", "M1", "M2", "M3", "M4", "M5", "M6+"]
 		classification: DF.Literal["", "Normal", "Special Mention", "Substandard", "Doubtful", "Loss"]
+		closed_month: DF.Date | None
 		company: DF.Data | None
 		entry_overdue_amount: DF.Currency
-		kind: DF.Literal["Snapshot", "Recovery"]
+		kind: DF.Literal["Snapshot", "Recovery", "Case"]
 		loans: DF.Int
 		loans_with_outstanding: DF.Int
 		managing_team: DF.Data | None
@@ -41,3 +42,11 @@ def on_doctype_update():
 	# the report reads a kind's rows at a few dates; invalidation deletes by date ranges
 	frappe.db.add_index("PL Portfolio Month", ["kind", "month_end", "previous_month_end"])
 	frappe.db.add_index("PL Portfolio Month", ["kind", "month"])
+	# the KPI readers' team sums (services/metric_frames.py), read from the index alone: NPL totals at two
+	# dates, the recovery rate's cases
+	frappe.db.add_index(
+		"PL Portfolio Month", ["kind", "month_end", "managing_team", "classification", "outstanding"]
+	)
+	frappe.db.add_index(
+		"PL Portfolio Month", ["kind", "managing_team", "month", "closed_month", "entry_overdue_amount"]
+	)

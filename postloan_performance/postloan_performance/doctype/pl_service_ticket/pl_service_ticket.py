@@ -35,3 +35,6 @@ class PLServiceTicket(Document):
 def on_doctype_update():
 	# composite indexes for the set-wise metric queries (services/metric_frames.py)
 	frappe.db.add_index("PL Service Ticket", ["agent", "opened_on"])
+	# the newest opening and resolution dates of a period's tickets (services/subject_frames.py: data dates)
+	frappe.db.add_index("PL Service Ticket", ["opened_on"])
+	frappe.db.add_index("PL Service Ticket", ["resolved_on", "opened_on"])
