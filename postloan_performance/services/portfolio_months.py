@@ -20,7 +20,7 @@ report's filters):
   (``closed_month``, empty while open) and managing team: ``active_cases`` (their count) and Σ
   ``entry_overdue_amount``. Summed over the opening months up to a period's last month whose closing month
   is not before its first, they give the workload of the recovery rate of whole months
-  (``metric_frames.load_recovery_totals``, the KPI of management appraisals). Built on demand by that
+  (``portfolio_frames.load_recovery_totals``, the KPI of management appraisals). Built on demand by that
   reader (:func:`ensure_recovery_totals`); deleted with the Recovery rows of the same months and, when
   cases close, from their opening month on (:func:`invalidate_cases`).
 

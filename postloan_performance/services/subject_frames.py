@@ -29,6 +29,7 @@ import frappe
 from frappe.utils import add_days, getdate
 
 from postloan_performance.services import metric_frames as m
+from postloan_performance.services import portfolio_frames as pf
 
 # At most this many people subjects (distinct employees) read subject-sized frames; more read the whole
 # period once. Measured with benchmarks/crossover.py on the benchmark data (200,000 loans, 2,000 employees,
@@ -234,7 +235,7 @@ class PortfolioFrameCache(_NarrowFrameCache):
 	def recovery_totals(self) -> dict | None:
 		"""The recovery-rate frames from the monthly summary, or None when it cannot serve this window."""
 		if not self._recovery_totals_read:
-			self._recovery_totals = m.load_recovery_totals(self.window, self.teams)
+			self._recovery_totals = pf.load_recovery_totals(self.window, self.teams)
 			self._recovery_totals_read = True
 			self.queries += 1
 		return self._recovery_totals
@@ -243,12 +244,12 @@ class PortfolioFrameCache(_NarrowFrameCache):
 		"""Whether every metric of ``codes`` reads only summaries and small frames here (NPL totals, recovery
 		totals, the survey): then the number of teams does not matter."""
 		codes = set(codes)
-		if not codes <= {*m.NPL_RATIO_METRICS, *m.RECOVERY_RATE_METRICS, "team_satisfaction"}:
+		if not codes <= {*m.NPL_RATIO_METRICS, *pf.RECOVERY_RATE_METRICS, "team_satisfaction"}:
 			return False
-		return not codes & set(m.RECOVERY_RATE_METRICS) or self.recovery_totals() is not None
+		return not codes & set(pf.RECOVERY_RATE_METRICS) or self.recovery_totals() is not None
 
 	def frames_for(self, code: str, portfolio: bool) -> dict[str, pd.DataFrame]:
-		if portfolio and code in m.RECOVERY_RATE_METRICS:
+		if portfolio and code in pf.RECOVERY_RATE_METRICS:
 			totals = self.recovery_totals()
 			if totals is not None:
 				return totals

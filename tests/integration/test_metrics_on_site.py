@@ -1027,7 +1027,7 @@ def test_compute_query_count_does_not_grow_with_appraisals(loaded, monkeypatch, 
 def test_portfolio_npl_reads_the_monthly_summary_and_follows_snapshot_changes(loaded, monkeypatch):
 	"""Team-portfolio NPL sums come from PL Portfolio Month (built on demand for the two dates), equal the
 	sums over the snapshots, and change when a snapshot is edited through the DocType."""
-	from postloan_performance.services import metric_frames, portfolio_months
+	from postloan_performance.services import portfolio_frames, portfolio_months
 
 	ds = loaded.ds
 	teams = sorted(ds.loans["managing_team"].dropna().unique())
@@ -1052,9 +1052,9 @@ def test_portfolio_npl_reads_the_monthly_summary_and_follows_snapshot_changes(lo
 		"select distinct month_end from `tabPL Portfolio Month` where kind = 'Snapshot'", pluck=True
 	)
 	assert set(dates) <= {getdate(d) for d in built}
-	assert metric_frames._snapshot_totals_from_summary(dates) and sorted(
-		metric_frames._snapshot_totals_from_summary(dates)
-	) == sorted((str(d), t, c, v) for d, t, c, v in metric_frames._snapshot_totals_from_snapshots(dates))
+	assert portfolio_frames._snapshot_totals_from_summary(dates) and sorted(
+		portfolio_frames._snapshot_totals_from_summary(dates)
+	) == sorted((str(d), t, c, v) for d, t, c, v in portfolio_frames._snapshot_totals_from_snapshots(dates))
 
 	# a performing loan of a team is classified Loss at the period end: the team's NPL there goes up
 	name, team = frappe.db.sql(

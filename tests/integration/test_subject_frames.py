@@ -15,7 +15,7 @@ import math
 import frappe
 
 from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
-from postloan_performance.services import metric_frames, subject_frames
+from postloan_performance.services import portfolio_frames, subject_frames
 from postloan_performance.services.compute import (
 	EMPLOYEE,
 	PORTFOLIO,
@@ -206,7 +206,7 @@ def test_one_appraisal_per_layer_scores_the_same_on_both_paths(loaded, monkeypat
 	assert compute_appraisals(names=manager)["subject_sized"]
 	monkeypatch.setattr(subject_frames, "PORTFOLIO_TEAM_LIMIT", 0)
 	assert compute_appraisals(names=manager)["subject_sized"]  # its metrics come from the summary
-	monkeypatch.setattr(metric_frames, "load_recovery_totals", lambda window, teams: None)
+	monkeypatch.setattr(portfolio_frames, "load_recovery_totals", lambda window, teams: None)
 	assert not compute_appraisals(names=manager)["subject_sized"]
 
 
