@@ -36,7 +36,13 @@ from postloan_performance.engine.metric_catalog import BUILTIN_METRICS
 from postloan_performance.services.background import enqueue_long
 from postloan_performance.services.bulk import by_name, insert_many
 from postloan_performance.services.compute import EMPLOYEE, PORTFOLIO, TEAM_PEOPLE, SubjectBuilder
-from postloan_performance.services.metric_frames import FrameCache, Window, compute_metric, survey_cycle_for
+from postloan_performance.services.metric_frames import (
+	FrameCache,
+	Window,
+	compute_metric,
+	cycles_with_survey,
+	survey_cycle_for,
+)
 
 DOCTYPE = "PL Metric Value"
 BASELINE, SCHEME = "Baseline Period", "Scheme Period"
@@ -106,13 +112,9 @@ def baseline_survey_cycle(cycle) -> str | None:
 	the most when there are several): its survey is the baseline's."""
 	from frappe.query_builder.functions import Count
 
-	other = frappe.qb.DocType("PL Review Cycle")
-	survey = frappe.qb.DocType("PL Satisfaction Survey")
+	other, survey, surveyed = cycles_with_survey()
 	query = (
-		frappe.qb.from_(other)
-		.join(survey)
-		.on(survey.review_cycle == other.name)
-		.select(other.name)
+		surveyed.select(other.name)
 		.where(
 			(other.name != cycle.name)
 			& (other.period_start == cycle.baseline_start)

@@ -330,6 +330,13 @@ def load_customer_feedback(window: Window, narrow: Narrow | None = None) -> pd.D
 	return _dates_as_datetime(_frame(query, columns), ("given_on",))
 
 
+def cycles_with_survey():
+	"""Review cycles joined to their satisfaction survey answers: the two tables and the query."""
+	cycle = frappe.qb.DocType("PL Review Cycle")
+	survey = frappe.qb.DocType("PL Satisfaction Survey")
+	return cycle, survey, frappe.qb.from_(cycle).join(survey).on(survey.review_cycle == cycle.name)
+
+
 def survey_cycle_for(review_cycle: str) -> str | None:
 	"""The cycle whose satisfaction survey measures `review_cycle`'s team satisfaction.
 
@@ -339,13 +346,9 @@ def survey_cycle_for(review_cycle: str) -> str | None:
 	if frappe.db.exists("PL Satisfaction Survey", {"review_cycle": review_cycle}):
 		return review_cycle
 	company, start = frappe.db.get_value("PL Review Cycle", review_cycle, ["company", "period_start"])
-	cycle = frappe.qb.DocType("PL Review Cycle")
-	survey = frappe.qb.DocType("PL Satisfaction Survey")
+	cycle, _survey, surveyed = cycles_with_survey()
 	earlier = (
-		frappe.qb.from_(cycle)
-		.join(survey)
-		.on(survey.review_cycle == cycle.name)
-		.select(cycle.name)
+		surveyed.select(cycle.name)
 		.where((cycle.company == company) & (cycle.period_end < start))
 		.orderby(cycle.period_end, order=frappe.qb.desc)
 		.limit(1)
