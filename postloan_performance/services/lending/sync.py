@@ -26,15 +26,13 @@ def _require_active() -> None:
 
 
 def _scope(companies, products) -> tuple[str, dict]:
-	conditions = ["l.docstatus = 1", "l.disbursement_date is not null"]
-	params: dict = {}
-	if companies:
-		conditions.append("l.company in %(companies)s")
-		params["companies"] = tuple(companies)
-	if products:
-		conditions.append("l.loan_product in %(products)s")
-		params["products"] = tuple(products)
-	return " and ".join(conditions), params
+	conditions, params = bulk.given_conditions(
+		{
+			"companies": ("l.company in %(companies)s", tuple(companies or ())),
+			"products": ("l.loan_product in %(products)s", tuple(products or ())),
+		}
+	)
+	return " and ".join(["l.docstatus = 1", "l.disbursement_date is not null", *conditions]), params
 
 
 def team_for(mapping: list[dict], product: str | None, branch: str | None, cost_center: str | None):
