@@ -18,6 +18,8 @@ from postloan_performance.services import bulk
 from postloan_performance.services.lending import is_active
 
 RECOVERY_PREFIX = "LND-"
+# the PL Loan fields a later run compares and updates (the others are written when the loan is imported)
+KEPT_ON_UPDATE = ("managing_team", "status", "principal", "customer", "product", "company")
 
 
 def _require_active() -> None:
@@ -64,10 +66,14 @@ def sync_loans(companies=None, products=None, mapping=None) -> dict:
 		params,
 		as_dict=True,
 	)
+	# only the app's loans that are these Lending loans (not every PL Loan of the site)
 	existing = {
 		r.name: r
 		for r in frappe.db.sql(
-			"select name, managing_team, status, principal, customer, product, company from `tabPL Loan`",
+			f"""select pl.name, {", ".join(f"pl.{f}" for f in KEPT_ON_UPDATE)}
+			from `tabPL Loan` pl join `tabLoan` l on l.name = pl.name
+			where {where}""",  # nosemgrep
+			params,
 			as_dict=True,
 		)
 	}
@@ -94,24 +100,18 @@ def sync_loans(companies=None, products=None, mapping=None) -> dict:
 			changed = {
 				k: v
 				for k, v in values.items()
-				if k in old and (float(old[k] or 0) != v if k == "principal" else old[k] != v)
+				if k in KEPT_ON_UPDATE and (float(old[k] or 0) != v if k == "principal" else old[k] != v)
 			}
 			if changed:
 				updates[r.name] = changed
 		else:
 			inserts.append((r.name, now, now, "Administrator", "Administrator", 0, r.name, *values.values()))
-	fields = ["name", "creation", "modified", "owner", "modified_by", "docstatus", "loan_no"]
-	fields += [
-		"customer",
-		"product",
-		"branch",
-		"company",
-		"managing_team",
-		"disbursed_on",
-		"principal",
-		"status",
-	]
-	bulk.insert_many("PL Loan", fields, inserts)
+	if inserts:
+		bulk.insert_many(
+			"PL Loan",
+			["name", "creation", "modified", "owner", "modified_by", "docstatus", "loan_no", *values],
+			inserts,
+		)
 	if updates:
 		bulk.bulk_update("PL Loan", updates)
 	return {"loans": len(rows), "inserted": len(inserts), "updated": len(updates), "unmapped": unmapped}
