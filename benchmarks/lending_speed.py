@@ -100,7 +100,7 @@ class Phases:
 		for module, name, label in [
 			(sync, "sync_loans", "loans"),
 			(sync, "snapshot_month", "snapshots"),
-			(delinquency, "process_date", "classification"),
+			(delinquency, "process_date_in_sql", "classification"),
 			(sync, "sync_recoveries", "recoveries"),
 		]:
 			setattr(module, name, self._timed(getattr(module, name), label))

@@ -21,6 +21,17 @@ def by_name(doctype: str, names: list[str], fields: list[str]) -> dict[str, frap
 	}
 
 
+def given_conditions(filters: dict[str, tuple[str, object]]) -> tuple[list[str], dict]:
+	"""SQL conditions and their named parameters for the filters that are given:
+	``{parameter: (condition, value)}``, a condition kept only when its value is not blank."""
+	conditions, params = [], {}
+	for key, (condition, value) in filters.items():
+		if value not in (None, "", (), []):
+			conditions.append(condition)
+			params[key] = value
+	return conditions, params
+
+
 def insert_many(
 	doctype: str,
 	fields: list[str],

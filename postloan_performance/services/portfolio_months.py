@@ -50,7 +50,7 @@ from collections.abc import Iterable
 import frappe
 from frappe.utils import get_first_day, get_last_day, getdate, now
 
-from postloan_performance.services.bulk import insert_many
+from postloan_performance.services.bulk import given_conditions, insert_many
 
 DOCTYPE = "PL Portfolio Month"
 TABLE = "`tabPL Portfolio Month`"
@@ -121,13 +121,12 @@ def _months(values: Iterable) -> list[dt.date]:
 def month_ends(start: dt.date | str | None = None, end: dt.date | str | None = None) -> list[dt.date]:
 	"""The last snapshot date of each calendar month that has snapshots (within [start, end] when given),
 	ascending; read from the as_of_date index (one entry per distinct date)."""
-	conditions, values = [], {}
-	if start:
-		conditions.append("as_of_date >= %(start)s")
-		values["start"] = getdate(start)
-	if end:
-		conditions.append("as_of_date <= %(end)s")
-		values["end"] = getdate(end)
+	conditions, values = given_conditions(
+		{
+			"start": ("as_of_date >= %(start)s", getdate(start) if start else None),
+			"end": ("as_of_date <= %(end)s", getdate(end) if end else None),
+		}
+	)
 	where = f"where {' and '.join(conditions)}" if conditions else ""
 	days = frappe.db.sql(f"select distinct as_of_date from {SNAPSHOTS} {where}", values, pluck=True)
 	last: dict[dt.date, dt.date] = {}

@@ -199,3 +199,69 @@ def test_threshold_settings_are_validated(loaded):
 	settings.append("classification_rules", {"product": "SME", "substandard_after_dpd": 30})
 	with pytest.raises(frappe.ValidationError, match="SME"):
 		settings.save()
+
+
+def test_set_wise_classification_writes_what_the_daily_step_writes(loaded):
+	"""process_date_in_sql (the Lending back-fill's step: the rules as SQL) against process_date (the
+	engine in Python) from the same rows of one date: dpd at every boundary, the SME
+	thresholds and a product that differs from SME only in case, manual classes, stale, blank and right
+	stored classes. Both write the same values to the same rows."""
+	ds = loaded
+	day = data.month_ends(ds)[-1]
+	delinquency.process_date(day)  # every row right, then some made stale or blank
+	names = frappe.db.sql(
+		"""select s.name from `tabPL Loan Snapshot` s join `tabPL Loan` l on l.name = s.loan
+		where s.as_of_date = %s and s.loan like %s order by l.product = 'SME', s.name""",
+		(day, ROW_PREFIX + "%"),
+		pluck=True,
+	)
+	boundaries = [0, 1, 30, 31, 60, 61, 90, 91, 120, 121, 150, 151, 180, 181, 270, 271, 300]
+	boundaries += [301, 360, 361, 1000]
+	assert len(names) > 4 * len(boundaries) + 40
+	assert (
+		frappe.db.get_value("PL Loan", frappe.db.get_value("PL Loan Snapshot", names[-1], "loan"), "product")
+		== "SME"
+	)
+	for i, dpd in enumerate(boundaries):  # each value on a non-SME and on an SME loan
+		for name in (names[i], names[-1 - i]):
+			frappe.db.sql("update `tabPL Loan Snapshot` set dpd = %s where name = %s", (dpd, name))
+	# dpd 61: Substandard for SME, Special Mention for "sme" (the default thresholds)
+	frappe.db.sql(
+		"""update `tabPL Loan` set product = 'sme'
+		where name = (select loan from `tabPL Loan Snapshot` where name = %s)""",
+		names[-6],
+	)
+	for name, manual in zip(names[30:34], ("Loss", "Normal", "", None), strict=True):
+		frappe.db.sql(
+			"update `tabPL Loan Snapshot` set manual_classification = %s where name = %s", (manual, name)
+		)
+	frappe.db.sql(
+		"update `tabPL Loan Snapshot` set bucket = 'M4', classification = 'Doubtful' where name in %s",
+		(tuple(names[40:50]),),
+	)
+	frappe.db.sql(
+		"update `tabPL Loan Snapshot` set bucket = null, proposed_classification = null where name in %s",
+		(tuple(names[50:60]),),
+	)
+	columns = "name, dpd, bucket, proposed_classification, classification, manual_classification, modified"
+	query = f"select {columns} from `tabPL Loan Snapshot` where as_of_date = %s order by name"
+	start = frappe.db.sql(query, day)
+
+	def run(step):
+		frappe.db.savepoint("before_step")
+		result, rows = step(), frappe.db.sql(query, day)
+		frappe.db.rollback(save_point="before_step")
+		assert frappe.db.sql(query, day) == start
+		return result, rows
+
+	python, python_rows = run(lambda: delinquency.process_date(day))
+	changed, sql_rows = run(lambda: delinquency.process_date_in_sql(day))
+	assert sql_rows == python_rows
+	assert changed == python["updated"]
+	assert 20 < changed < len(start)
+	classes = {r[0]: r[3] for r in sql_rows}
+	assert (classes[names[-6]], classes[names[5]], classes[names[-7]]) == (
+		"Special Mention",
+		"Special Mention",
+		"Substandard",
+	)

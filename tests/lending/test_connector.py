@@ -334,3 +334,90 @@ def test_settings_run_records_counts_and_unmapped(book):
 	last = json.loads(frappe.db.get_single_value("PL Lending Settings", "last_result"))
 	assert last["unmapped"] == 1 and last["unmapped_loans"] == ["LND-B"]
 	assert frappe.db.get_single_value("PL Lending Settings", "last_run")
+
+
+def _schedule(loan: str, dues: list[tuple[dt.date, float]], name: str, status="Active", docstatus=1):
+	_insert("Loan Repayment Schedule", name=name, loan=loan, status=status, docstatus=docstatus)
+	for i, (day, principal) in enumerate(dues, start=1):
+		_insert(
+			"Repayment Schedule",
+			name=f"{name}-{i}",
+			parent=name,
+			parenttype="Loan Repayment Schedule",
+			parentfield="repayment_schedule",
+			idx=i,
+			payment_date=day,
+			principal_amount=principal,
+			docstatus=docstatus,
+		)
+
+
+def _rows():
+	return frappe.db.sql(
+		"""select name, outstanding, overdue_amount, dpd, bucket, proposed_classification, classification
+		from `tabPL Loan Snapshot` where loan like 'LND-%%' order by name"""
+	)
+
+
+def test_overdue_and_classes_month_by_month_equal_each_date_alone(book):
+	# A: 100 principal due at each month-end; C: a cancelled and a superseded schedule count for nothing
+	_schedule("LND-A", [(D(2026, m, 28), 100) for m in (1, 2, 3, 4)], "LND-S1")
+	_schedule("LND-C", [(D(2026, 1, 20), 999)], "LND-S2", docstatus=2)
+	_schedule("LND-C", [(D(2026, 1, 20), 999)], "LND-S3", status="Rescheduled")
+	# a repayment at the last instant of February and one at the first of March
+	for name, at, paid in [
+		("LND-R5", dt.datetime(2026, 2, 28, 23, 59, 59, 999999), 10),
+		("LND-R6", dt.datetime(2026, 3, 1), 20),
+	]:
+		_insert(
+			"Loan Repayment",
+			name=name,
+			against_loan="LND-C",
+			posting_date=at,
+			amount_paid=paid,
+			principal_amount_paid=paid,
+			company=book["company"],
+		)
+	result = sync.run(start=D(2026, 1, 1), end=D(2026, 4, 30), mapping=book["mapping"], classify=False)
+	assert result["snapshots"] == 8  # A and C at four month-ends (B is not mapped)
+	days = ("2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30")
+	# A: due 100, 200, 300, 400 against 0, 200, 200, 500 paid
+	assert [_snap("LND-A", d).overdue_amount for d in days] == [100, 0, 100, 0]
+	assert [_snap("LND-C", d).outstanding for d in days] == [750, 740, 720, 720]
+	assert [_snap("LND-C", d).overdue_amount for d in days] == [0, 0, 0, 0]
+	# classified by the sync's own statement (no classification step ran): 40 and 95 days past due
+	march = frappe.db.get_value(
+		"PL Loan Snapshot", "LND-A-2026-03-31", ["bucket", "proposed_classification", "classification"]
+	)
+	assert march == ("M2", "Special Mention", "Special Mention")
+	assert frappe.db.get_value("PL Loan Snapshot", "LND-C-2026-03-31", "classification") == "Substandard"
+	months = _rows()
+	# each date on its own, and the dates backwards through one set of totals: the same rows
+	frappe.db.sql("delete from `tabPL Loan Snapshot` where loan like 'LND-%%'")
+	for day in days:
+		sync.snapshot_month(day)
+	assert _rows() == months
+	frappe.db.sql("delete from `tabPL Loan Snapshot` where loan like 'LND-%%'")
+	with sync.RunningTotals() as totals:
+		for day in reversed(days):
+			sync.snapshot_month(day, totals=totals)
+	assert _rows() == months
+
+
+def test_manual_classification_survives_the_sync(book):
+	sync.run(start=D(2026, 3, 1), end=D(2026, 3, 31), mapping=book["mapping"], classify=False)
+	name = "LND-A-2026-03-31"
+	frappe.db.sql(
+		"update `tabPL Loan Snapshot` set manual_classification = 'Loss', classification = 'Loss', "
+		"classification_reason = 'fraud' where name = %s",
+		name,
+	)
+	modified = frappe.db.get_value("PL Loan Snapshot", name, "modified")
+	sync.run(start=D(2026, 3, 1), end=D(2026, 3, 31), mapping=book["mapping"], classify=False)
+	assert frappe.db.get_value(
+		"PL Loan Snapshot", name, ["proposed_classification", "classification", "modified"]
+	) == ("Special Mention", "Loss", modified)
+	# the manual class removed: the next run puts the proposed one back
+	frappe.db.sql("update `tabPL Loan Snapshot` set manual_classification = null where name = %s", name)
+	sync.run(start=D(2026, 3, 1), end=D(2026, 3, 31), mapping=book["mapping"], classify=False)
+	assert frappe.db.get_value("PL Loan Snapshot", name, "classification") == "Special Mention"

@@ -9,15 +9,18 @@ imported.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from contextlib import contextmanager
 
 import frappe
 from frappe.utils import get_last_day, getdate, now_datetime
 
-from postloan_performance.services import bulk
+from postloan_performance.services import bulk, portfolio_months
 from postloan_performance.services.lending import is_active
 
 RECOVERY_PREFIX = "LND-"
+# the PL Loan fields a later run compares and updates (the others are written when the loan is imported)
+KEPT_ON_UPDATE = ("managing_team", "status", "principal", "customer", "product", "company")
 
 
 def _require_active() -> None:
@@ -26,15 +29,13 @@ def _require_active() -> None:
 
 
 def _scope(companies, products) -> tuple[str, dict]:
-	conditions = ["l.docstatus = 1", "l.disbursement_date is not null"]
-	params: dict = {}
-	if companies:
-		conditions.append("l.company in %(companies)s")
-		params["companies"] = tuple(companies)
-	if products:
-		conditions.append("l.loan_product in %(products)s")
-		params["products"] = tuple(products)
-	return " and ".join(conditions), params
+	conditions, params = bulk.given_conditions(
+		{
+			"companies": ("l.company in %(companies)s", tuple(companies or ())),
+			"products": ("l.loan_product in %(products)s", tuple(products or ())),
+		}
+	)
+	return " and ".join(["l.docstatus = 1", "l.disbursement_date is not null", *conditions]), params
 
 
 def team_for(mapping: list[dict], product: str | None, branch: str | None, cost_center: str | None):
@@ -66,10 +67,14 @@ def sync_loans(companies=None, products=None, mapping=None) -> dict:
 		params,
 		as_dict=True,
 	)
+	# only the app's loans that are these Lending loans (not every PL Loan of the site)
 	existing = {
 		r.name: r
 		for r in frappe.db.sql(
-			"select name, managing_team, status, principal, customer, product, company from `tabPL Loan`",
+			f"""select pl.name, {", ".join(f"pl.{f}" for f in KEPT_ON_UPDATE)}
+			from `tabPL Loan` pl join `tabLoan` l on l.name = pl.name
+			where {where}""",  # nosemgrep
+			params,
 			as_dict=True,
 		)
 	}
@@ -96,24 +101,18 @@ def sync_loans(companies=None, products=None, mapping=None) -> dict:
 			changed = {
 				k: v
 				for k, v in values.items()
-				if k in old and (float(old[k] or 0) != v if k == "principal" else old[k] != v)
+				if k in KEPT_ON_UPDATE and (float(old[k] or 0) != v if k == "principal" else old[k] != v)
 			}
 			if changed:
 				updates[r.name] = changed
 		else:
 			inserts.append((r.name, now, now, "Administrator", "Administrator", 0, r.name, *values.values()))
-	fields = ["name", "creation", "modified", "owner", "modified_by", "docstatus", "loan_no"]
-	fields += [
-		"customer",
-		"product",
-		"branch",
-		"company",
-		"managing_team",
-		"disbursed_on",
-		"principal",
-		"status",
-	]
-	bulk.insert_many("PL Loan", fields, inserts)
+	if inserts:
+		bulk.insert_many(
+			"PL Loan",
+			["name", "creation", "modified", "owner", "modified_by", "docstatus", "loan_no", *values],
+			inserts,
+		)
 	if updates:
 		bulk.bulk_update("PL Loan", updates)
 	return {"loans": len(rows), "inserted": len(inserts), "updated": len(updates), "unmapped": unmapped}
@@ -127,33 +126,123 @@ def month_ends(start: dt.date, end: dt.date) -> list[dt.date]:
 	return out
 
 
-def snapshot_month(as_of, companies=None, products=None) -> int:
+def snapshot_month(as_of, companies=None, products=None, totals: RunningTotals | None = None) -> int:
 	"""Write the snapshots of one date for every imported Lending loan in one statement (upsert).
 
 	outstanding: disbursed principal less principal paid by submitted repayments up to the date;
 	overdue_amount: scheduled principal due up to the date less principal paid, at least 0;
 	dpd: the last Days Past Due Log on or before the date (latest posting date, then latest creation;
-	0 when none).
+	0 when none). Bucket and classification follow from the dpd (services.delinquency's rules in SQL).
 
-	Each source is read once, set-wise (grouped derived tables joined on the loan): Lending has no index
-	on the loan columns of its logs, repayments and schedules, so a per-loan (correlated) lookup would
-	scan the whole log once per loan. The last log is the maximum of "posting date, creation | DPD"
-	(both fixed-width, so the text order is their order): one grouping pass, and a narrow temporary
-	table (a ROW_NUMBER() ranking of every log was 5-9 times slower on 20,000 loans). The session's
-	in-memory temporary table limit is raised for the statement so the grouping does not spill to disk."""
+	The sums and the last log per loan come from ``totals`` (:class:`RunningTotals`) advanced to the
+	date: a run over many month-ends reads each source row once; without ``totals``, one is made."""
 	_require_active()
 	as_of = getdate(as_of)
+	if totals is None:
+		with RunningTotals() as totals:
+			return snapshot_month(as_of, companies, products, totals)
+	totals.advance(as_of)
 	where, params = _scope(companies, products)
-	params.update({"as_of": as_of, "as_of_end": dt.datetime.combine(as_of, dt.time.max)})
-	now = now_datetime()
-	params["now"] = now
-	with _large_temporary_tables():
-		_upsert_snapshots(where, params)
-	return frappe.db.sql(
-		"select count(*) from `tabPL Loan Snapshot` s join `tabLoan` l on l.name = s.loan "
-		"where s.as_of_date = %s",
-		as_of,
-	)[0][0]
+	params.update({"as_of": as_of, "now": now_datetime()})
+	written, records = _upsert_snapshots(where, params)
+	if written:  # the Portfolio Quality Trend summary read these snapshots
+		portfolio_months.invalidate([as_of])
+	return records
+
+
+def _statement_records() -> int | None:
+	"""Rows an INSERT … SELECT read (the server's "Records: N  Duplicates: …" of the last statement:
+	new, changed and unchanged rows alike), or None when the driver does not say."""
+	result = getattr(frappe.db._cursor, "_result", None)
+	message = getattr(result, "message", None) or b""
+	if isinstance(message, bytes):
+		message = message.decode(errors="replace")
+	match = re.search(r"Records:\s*(\d+)", message)
+	return int(match.group(1)) if match else None
+
+
+TOTALS = "`_plp_lending_totals`"
+
+
+class RunningTotals:
+	"""Per Lending loan, in a session temporary table: principal paid by submitted repayments, principal
+	scheduled by active schedules and the last Days Past Due Log, each up to the date it was last
+	advanced to. Advancing from one month-end to the next reads only the source rows dated in between
+	(grouped by loan, added to the totals), so a back-fill of N month-ends groups each source row once
+	instead of N times. Lending has no index on the loan or date columns of these tables: each advance
+	scans them, but groups only the new rows.
+
+	The last log is the maximum of "posting date, creation | DPD" (both fixed-width, so the text order is
+	their order): the later of the totals' and the new rows' maximum is the maximum of all.
+
+	MariaDB does not end the transaction on CREATE/DROP TEMPORARY TABLE (Frappe's guard against implicit
+	commits would refuse them after a write): they run on the cursor itself."""
+
+	def __init__(self) -> None:
+		self.day: dt.date | None = None
+
+	def __enter__(self) -> RunningTotals:
+		self._session(f"drop temporary table if exists {TOTALS}")
+		self._session(
+			f"""create temporary table {TOTALS} (loan varchar(140) not null primary key,
+				paid decimal(40, 9) not null default 0, due decimal(40, 9) not null default 0,
+				last_log varchar(100)) engine = InnoDB"""
+		)
+		return self
+
+	def __exit__(self, *exc) -> None:
+		self._session(f"drop temporary table if exists {TOTALS}")
+
+	@staticmethod
+	def _session(query: str) -> None:
+		frappe.db.sql("select 1")  # connected
+		frappe.db._cursor.execute(query)
+
+	def advance(self, day: dt.date) -> None:
+		"""Add the source rows dated after the previous date up to ``day`` (all up to ``day`` the first
+		time); a date not after the previous one starts again from nothing."""
+		day = getdate(day)
+		if self.day is not None and day <= self.day:
+			frappe.db.sql(f"delete from {TOTALS}")  # nosemgrep
+			self.day = None
+		params = {
+			"day": day,
+			"day_end": dt.datetime.combine(day, dt.time.max),
+			"after": self.day or dt.date.min,
+			"after_end": dt.datetime.combine(self.day, dt.time.max) if self.day else dt.datetime.min,
+		}
+		with _large_temporary_tables():
+			frappe.db.sql(
+				f"""insert into {TOTALS} (loan, paid)
+				select against_loan, coalesce(sum(principal_amount_paid), 0) from `tabLoan Repayment`
+				where docstatus = 1 and posting_date <= %(day_end)s and posting_date > %(after_end)s
+					and against_loan is not null
+				group by against_loan
+				on duplicate key update paid = paid + values(paid)""",  # nosemgrep
+				params,
+			)
+			frappe.db.sql(
+				f"""insert into {TOTALS} (loan, due)
+				select rs.loan, coalesce(sum(r.principal_amount), 0) from `tabLoan Repayment Schedule` rs
+				join `tabRepayment Schedule` r on r.parent = rs.name
+				where rs.docstatus = 1 and rs.status = 'Active' and r.payment_date <= %(day)s
+					and r.payment_date > %(after)s and rs.loan is not null
+				group by rs.loan
+				on duplicate key update due = due + values(due)""",  # nosemgrep
+				params,
+			)
+			frappe.db.sql(
+				f"""insert into {TOTALS} (loan, last_log)
+				select g.loan, max(concat(g.posting_date, ifnull(g.creation, '0000-00-00 00:00:00.000000'),
+					'|', ifnull(g.days_past_due, 0)))
+				from `tabDays Past Due Log` g
+				where g.posting_date <= %(day)s and g.posting_date > %(after)s and g.loan is not null
+				group by g.loan
+				on duplicate key update last_log = if(last_log is null or values(last_log) > last_log,
+					values(last_log), last_log)""",  # nosemgrep
+				params,
+			)
+		self.day = day
 
 
 TEMPORARY_TABLE_BYTES = 512 * 1024 * 1024
@@ -176,38 +265,59 @@ def _large_temporary_tables():
 		frappe.db.sql("set session tmp_table_size = %s, max_heap_table_size = %s", (int(old[0]), int(old[1])))
 
 
-def _upsert_snapshots(where: str, params: dict) -> None:
+def _upsert_snapshots(where: str, params: dict) -> tuple[int, int]:
+	"""The upsert of one date, classified in the same statement (the rules of services.delinquency as
+	SQL); a row keeps its ``modified`` when its values do not change. Returns the rows written (new or
+	changed) and the rows of the date in the run's scope (new, changed or unchanged)."""
+	from postloan_performance.services import delinquency
+
+	snapshot = "`tabPL Loan Snapshot`"
+	dpd = "coalesce(substring_index(t.last_log, '|', -1) + 0, 0)"
+	new = delinquency.sql_expressions(dpd, "pl.product", "null")
+	# blank and NULL are the same class (as in delinquency.process_date): such a row is not rewritten
+	classes = ", ".join(
+		f"{f} = if(binary coalesce({snapshot}.{f}, '') = binary coalesce({sql}, ''), {snapshot}.{f}, {sql})"
+		for f, sql in (
+			("bucket", "values(bucket)"),
+			("proposed_classification", "values(proposed_classification)"),
+			(
+				"classification",
+				delinquency.sql_classification(
+					"values(proposed_classification)", f"{snapshot}.manual_classification"
+				),
+			),
+		)
+	)
 	frappe.db.sql(
-		f"""insert into `tabPL Loan Snapshot`
+		f"""insert into {snapshot}
 			(name, creation, modified, owner, modified_by, docstatus, loan, as_of_date,
-			 outstanding, overdue_amount, dpd)
+			 outstanding, overdue_amount, dpd, bucket, proposed_classification, classification)
 		select concat(l.name, '-', %(as_of)s), %(now)s, %(now)s, 'Administrator', 'Administrator', 0,
 			l.name, %(as_of)s,
-			greatest(coalesce(nullif(l.disbursed_amount, 0), l.loan_amount) - coalesce(p.paid, 0), 0),
-			greatest(coalesce(s.due, 0) - coalesce(p.paid, 0), 0),
-			coalesce(substring_index(d.last_log, '|', -1) + 0, 0)
+			greatest(coalesce(nullif(l.disbursed_amount, 0), l.loan_amount) - coalesce(t.paid, 0), 0),
+			greatest(coalesce(t.due, 0) - coalesce(t.paid, 0), 0),
+			{dpd}, {new["bucket"]}, {new["proposed_classification"]}, {new["proposed_classification"]}
 		from `tabLoan` l
 		join `tabPL Loan` pl on pl.name = l.name
-		left join (select against_loan, sum(principal_amount_paid) paid from `tabLoan Repayment`
-			where docstatus = 1 and posting_date <= %(as_of_end)s group by against_loan) p
-			on p.against_loan = l.name
-		left join (select rs.loan, sum(r.principal_amount) due from `tabLoan Repayment Schedule` rs
-			join `tabRepayment Schedule` r on r.parent = rs.name
-			where rs.docstatus = 1 and rs.status = 'Active' and r.payment_date <= %(as_of)s
-			group by rs.loan) s on s.loan = l.name
-		left join (select g.loan, max(concat(g.posting_date,
-				ifnull(g.creation, '0000-00-00 00:00:00.000000'), '|', ifnull(g.days_past_due, 0))) last_log
-			from `tabDays Past Due Log` g where g.posting_date <= %(as_of)s group by g.loan) d
-			on d.loan = l.name
+		left join {TOTALS} t on t.loan = l.name
 		where {where} and l.disbursement_date <= %(as_of)s
 		on duplicate key update
-			modified = if(`tabPL Loan Snapshot`.outstanding <=> values(outstanding)
-				and `tabPL Loan Snapshot`.overdue_amount <=> values(overdue_amount)
-				and `tabPL Loan Snapshot`.dpd <=> values(dpd),
-				`tabPL Loan Snapshot`.modified, values(modified)),
-			outstanding = values(outstanding), overdue_amount = values(overdue_amount), dpd = values(dpd)""",  # nosemgrep
+			modified = if({snapshot}.outstanding <=> values(outstanding)
+				and {snapshot}.overdue_amount <=> values(overdue_amount)
+				and {snapshot}.dpd <=> values(dpd),
+				{snapshot}.modified, values(modified)),
+			outstanding = values(outstanding), overdue_amount = values(overdue_amount), dpd = values(dpd),
+			{classes}""",  # nosemgrep
 		params,
 	)
+	written = frappe.db._cursor.rowcount or 0
+	records = _statement_records()
+	if records is None:
+		records = frappe.db.sql(
+			f"select count(*) from {snapshot} s join `tabLoan` l on l.name = s.loan where s.as_of_date = %s",  # nosemgrep
+			params["as_of"],
+		)[0][0]
+	return written, records
 
 
 def sync_recoveries(companies=None, products=None) -> dict:
@@ -250,6 +360,14 @@ def sync_recoveries(companies=None, products=None) -> dict:
 	return {"recoveries": count, "removed": removed}
 
 
+def _others_on(day: dt.date, records: int) -> bool:
+	"""Whether the date has snapshots besides the ``records`` the upsert wrote (from the date index)."""
+	return frappe.db.sql(SNAPSHOTS_ON, day)[0][0] != records
+
+
+SNAPSHOTS_ON = "select count(*) from `tabPL Loan Snapshot` where as_of_date = %s"
+
+
 def run(
 	start=None, end=None, companies=None, products=None, mapping=None, progress=None, classify=True
 ) -> dict:
@@ -263,15 +381,17 @@ def run(
 		start = first or end
 	days = month_ends(getdate(start), end)
 	snapshots = 0
-	for i, day in enumerate(days):
-		snapshots += snapshot_month(day, companies, products)
-		if classify:
-			from postloan_performance.services import delinquency
+	with RunningTotals() as totals:
+		for i, day in enumerate(days):
+			records = snapshot_month(day, companies, products, totals)
+			snapshots += records
+			if classify and _others_on(day, records):  # the upsert classified the ones it wrote
+				from postloan_performance.services import delinquency
 
-			delinquency.process_date(day)
-		if progress:
-			frappe.db.commit()  # nosemgrep: one month per transaction in a background run
-			progress(i + 1, len(days))
+				delinquency.process_date_in_sql(day)
+			if progress:
+				frappe.db.commit()  # nosemgrep: one month per transaction in a background run
+				progress(i + 1, len(days))
 	result.update(sync_recoveries(companies, products))
 	result.update({"months": len(days), "snapshots": snapshots})
 	return result
