@@ -11,6 +11,7 @@ import pytest
 
 import frappe
 
+from postloan_performance.services import portfolio_months
 from postloan_performance.services.lending import is_active, sync
 
 D = dt.date
@@ -421,3 +422,31 @@ def test_manual_classification_survives_the_sync(book):
 	frappe.db.sql("update `tabPL Loan Snapshot` set manual_classification = null where name = %s", name)
 	sync.run(start=D(2026, 3, 1), end=D(2026, 3, 31), mapping=book["mapping"], classify=False)
 	assert frappe.db.get_value("PL Loan Snapshot", name, "classification") == "Special Mention"
+
+
+def _summary_months(months) -> list:
+	built = frappe.db.sql(
+		"select distinct month from `tabPL Portfolio Month` where kind = %s",
+		portfolio_months.RECOVERY,
+		pluck=True,
+	)
+	return sorted(m for m in (frappe.utils.getdate(b) for b in built) if m in months)
+
+
+def test_changed_repayments_drop_the_summary_months_they_touch(book):
+	sync.sync_loans(mapping=book["mapping"])
+	sync.sync_recoveries()
+	months = [D(2026, m, 1) for m in (1, 2, 3, 4)]
+	portfolio_months.refresh_recovery_months(months)
+	built = _summary_months(months)
+	assert {D(2026, 1, 1), D(2026, 2, 1), D(2026, 4, 1)} <= set(built)
+	sync.sync_recoveries()  # nothing changed: the summary stays
+	assert _summary_months(months) == built
+	# April's repayment is amended: April's summary (and later) is dropped, the months before stay
+	frappe.db.sql("update `tabLoan Repayment` set amount_paid = 340 where name = 'LND-R2'")
+	sync.sync_recoveries()
+	assert _summary_months(months) == [m for m in built if m < D(2026, 4, 1)]
+	# February's is cancelled: from February on
+	frappe.db.sql("update `tabLoan Repayment` set docstatus = 2 where name = 'LND-R1'")
+	sync.sync_recoveries()
+	assert _summary_months(months) == [m for m in built if m < D(2026, 2, 1)]

@@ -325,6 +325,7 @@ def sync_recoveries(companies=None, products=None) -> dict:
 	attributed to the loan's collection case open on its date; cancelled repayments remove theirs."""
 	_require_active()
 	where, params = _scope(companies, products)
+	stale_from = _first_changed_recovery(where, params)
 	removed = frappe.db.sql(
 		"""delete rec from `tabPL Recovery` rec
 		left join `tabLoan Repayment` r on r.name = substring(rec.name, %(start)s) and r.docstatus = 1
@@ -354,10 +355,38 @@ def sync_recoveries(companies=None, products=None) -> dict:
 			collection_case = values(collection_case)""",  # nosemgrep
 		params,
 	)
+	if stale_from:
+		# the Portfolio Quality Trend summary (and the management recovery rates read from it) of the
+		# months these recoveries were received in, and later ones, is out of date
+		portfolio_months.invalidate_collections([stale_from])
 	count = frappe.db.sql("select count(*) from `tabPL Recovery` where name like %s", RECOVERY_PREFIX + "%")[
 		0
 	][0]
 	return {"recoveries": count, "removed": removed}
+
+
+def _first_changed_recovery(where: str, params: dict) -> dt.date | None:
+	"""The earliest receipt date the next recovery sync changes: of a recovery whose repayment was
+	cancelled, of a new repayment, or either date of a repayment whose amount, date or loan changed."""
+	keys = {**params, "prefix": RECOVERY_PREFIX, "start": len(RECOVERY_PREFIX) + 1}
+	gone = frappe.db.sql(
+		"""select min(rec.received_on) from `tabPL Recovery` rec
+		left join `tabLoan Repayment` r on r.name = substring(rec.name, %(start)s) and r.docstatus = 1
+		where rec.name like concat(%(prefix)s, '%%') and r.name is null""",
+		keys,
+	)[0][0]
+	changed = frappe.db.sql(
+		f"""select min(least(date(r.posting_date), coalesce(rec.received_on, date(r.posting_date))))
+		from `tabLoan Repayment` r
+		join `tabLoan` l on l.name = r.against_loan
+		join `tabPL Loan` pl on pl.name = l.name
+		left join `tabPL Recovery` rec on rec.name = concat(%(prefix)s, r.name)
+		where r.docstatus = 1 and {where} and (rec.name is null or not (rec.amount <=> r.amount_paid
+			and rec.received_on <=> date(r.posting_date) and rec.loan <=> r.against_loan))""",  # nosemgrep
+		keys,
+	)[0][0]
+	days = [getdate(d) for d in (gone, changed) if d]
+	return min(days) if days else None
 
 
 def _others_on(day: dt.date, records: int) -> bool:
