@@ -134,7 +134,11 @@ def process_date(as_of: dt.date | str, progress=ops.no_progress) -> dict:
 	).to_numpy()
 	todo = frame[changed]
 	progress(0.5, _("Writing {0} changed snapshots").format(len(todo)))
-	values = list(zip(todo["bucket_new"], todo["proposed_new"], todo["classification_new"], strict=True))
+	# missing (a negative dpd has no bucket) as None, not NaN, for the driver
+	values = [
+		tuple(frames.db_row(row))
+		for row in zip(todo["bucket_new"], todo["proposed_new"], todo["classification_new"], strict=True)
+	]
 	ops.update_grouped(
 		SNAPSHOT, todo["name"].tolist(), values, ("bucket", "proposed_classification", "classification")
 	)
