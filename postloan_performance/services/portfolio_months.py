@@ -418,14 +418,17 @@ def ensure_recovery_totals(months: Iterable) -> bool:
 
 
 def refresh_missing() -> dict:
-	"""Daily job: build the rows of every month-end (and its month's recoveries) that are not built."""
+	"""Daily job: build the rows of every month-end (and its month's recoveries, and the cases opened in
+	every month up to the last) that are not built, so that readers find them."""
 	if not ready():
-		return {"dates": 0, "months": 0}
+		return {"dates": 0, "months": 0, "case_months": 0}
 	ends = month_ends()
 	dates, months = _missing_dates(ends), _missing_months(_months(ends))
+	cases = _missing_months(case_months_through(ends[-1]), CASE) if ends else []
 	refresh_dates(dates)
 	refresh_recovery_months(months)
-	return {"dates": len(dates), "months": len(months)}
+	refresh_case_months(cases)
+	return {"dates": len(dates), "months": len(months), "case_months": len(cases)}
 
 
 # ------------------------------------------------------------------------------- invalidation
