@@ -111,6 +111,18 @@ def _appraisals(cycle, plan) -> list[dict]:
 	)
 
 
+def payout_of(people: pd.DataFrame, cycle, plan) -> engine_payout.PayoutResult:
+	"""The engine's payout of ``people`` (employee, team, layer, grade, total_score) over the cycle's period
+	under ``plan``, with their teams' memberships of the period (one query)."""
+	start, end = getdate(cycle.period_start), getdate(cycle.period_end)
+	teams = sorted(set(people["team"].dropna()))
+	member_columns = ["team", "employee", "from_date", "to_date"]
+	memberships = frames.from_rows(
+		([row[c] for c in member_columns] for row in team_members_on(teams, start, end)), member_columns
+	)
+	return engine_payout.compute_payout(people, memberships, start, end, rules_of(plan))
+
+
 def compute(run) -> tuple[engine_payout.PayoutResult, pd.DataFrame]:
 	"""The run's payout from the cycle's published appraisals (three queries). Returns the engine's
 	result and the lines as they are stored (one row per appraisal)."""
@@ -126,18 +138,7 @@ def compute(run) -> tuple[engine_payout.PayoutResult, pd.DataFrame]:
 	people = appraisals.rename(columns={"pl_team": "team", "grade_used": "grade"})[
 		["employee", "team", "layer", "grade", "total_score"]
 	]
-	teams = sorted(set(people["team"].dropna()))
-	member_columns = ["team", "employee", "from_date", "to_date"]
-	memberships = frames.from_rows(
-		(
-			[row[c] for c in member_columns]
-			for row in team_members_on(teams, getdate(cycle.period_start), getdate(cycle.period_end))
-		),
-		member_columns,
-	)
-	result = engine_payout.compute_payout(
-		people, memberships, getdate(cycle.period_start), getdate(cycle.period_end), rules_of(plan)
-	)
+	result = payout_of(people, cycle, plan)
 	lines = result.lines.merge(
 		appraisals[["employee", "pl_team", "name", "employee_name", "appraisee_user"]].rename(
 			columns={"pl_team": "team", "name": "appraisal"}

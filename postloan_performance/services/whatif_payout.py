@@ -20,12 +20,11 @@ from __future__ import annotations
 import pandas as pd
 
 import frappe
-from frappe.utils import getdate
 
 from postloan_performance.engine import frames
 from postloan_performance.engine import payout as engine_payout
-from postloan_performance.services.access import team_members_on
-from postloan_performance.services.payout_plan import rules_of
+from postloan_performance.services import payout_plan
+from postloan_performance.services.payout import payout_of
 
 PLAN = "PL Incentive Plan"
 PEOPLE_COLUMNS = ["appraisal", "employee", "team", "layer", "grade", "total_score"]
@@ -33,8 +32,8 @@ PEOPLE_COLUMNS = ["appraisal", "employee", "team", "layer", "grade", "total_scor
 
 def plan_for(review_cycle: str, layer: str) -> str | None:
 	"""The incentive plan a payout of the cycle's ``layer`` would use: that of the cycle's latest payout
-	run (not cancelled) covering the layer, else the enabled plan of the cycle's company for the layer
-	(or for every layer) most recently in effect at the cycle's end; None when there is none."""
+	run (not cancelled) covering the layer, else the plan in effect at the cycle's end
+	(``payout_plan.plan_for``); None when there is none."""
 	cycle = frappe.db.get_value("PL Review Cycle", review_cycle, ["company", "period_end"], as_dict=True)
 	if not cycle:
 		return None
@@ -52,18 +51,7 @@ def plan_for(review_cycle: str, layer: str) -> str | None:
 	for name in run_plans:
 		if name in covering:
 			return name
-	plans = [
-		p
-		for p in frappe.get_all(
-			PLAN,
-			filters={"company": cycle.company, "disabled": 0, "effective_from": ("<=", cycle.period_end)},
-			fields=["name", "layer"],
-			order_by="effective_from desc, name",
-		)
-		if not p.layer or p.layer == layer
-	]
-	specific = [p.name for p in plans if p.layer == layer]
-	return (specific or [p.name for p in plans] or [None])[0]
+	return payout_plan.plan_for(cycle.company, layer, cycle.period_end)
 
 
 def _cycle_people(review_cycle: str, layer: str | None) -> pd.DataFrame:
@@ -105,23 +93,13 @@ def _cycle_people(review_cycle: str, layer: str | None) -> pd.DataFrame:
 	)
 
 
-def _payout(people: pd.DataFrame, cycle, plan) -> engine_payout.PayoutResult:
-	teams = sorted(set(people["team"].dropna()))
-	start, end = getdate(cycle.period_start), getdate(cycle.period_end)
-	member_columns = ["team", "employee", "from_date", "to_date"]
-	memberships = frames.from_rows(
-		([row[c] for c in member_columns] for row in team_members_on(teams, start, end)), member_columns
-	)
-	return engine_payout.compute_payout(people, memberships, start, end, rules_of(plan))
-
-
 def cycle_payout(review_cycle: str, plan: str) -> engine_payout.PayoutResult:
 	"""The payout of the cycle's stored results under ``plan`` (its layer, or every layer)."""
 	plan_doc = frappe.get_doc(PLAN, plan)
 	cycle = frappe.db.get_value(
 		"PL Review Cycle", review_cycle, ["name", "period_start", "period_end"], as_dict=True
 	)
-	return _payout(_cycle_people(review_cycle, plan_doc.layer or None), cycle, plan_doc)
+	return payout_of(_cycle_people(review_cycle, plan_doc.layer or None), cycle, plan_doc)
 
 
 def effect(review_cycle: str, layer: str, rows: list[dict], plan: str) -> dict:
@@ -143,7 +121,7 @@ def effect(review_cycle: str, layer: str, rows: list[dict], plan: str) -> dict:
 		after.loc[changed, "total_score"] = [
 			float(new[a].get("score") or 0) for a in after.loc[changed, "appraisal"]
 		]
-	was, will = _payout(before, cycle, plan_doc), _payout(after, cycle, plan_doc)
+	was, will = payout_of(before, cycle, plan_doc), payout_of(after, cycle, plan_doc)
 	teams = (
 		was.teams[["team", "layer", "heads", "amount"]]
 		.rename(columns={"amount": "amount_before"})
@@ -162,7 +140,5 @@ def effect(review_cycle: str, layer: str, rows: list[dict], plan: str) -> dict:
 		"paid_after": round(will.pool - will.unallocated, 6),
 		"unallocated_before": was.unallocated,
 		"unallocated_after": will.unallocated,
-		"teams": [
-			{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in teams.to_dict("records")
-		],
+		"teams": frames.records(teams),
 	}
