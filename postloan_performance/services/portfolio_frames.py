@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 import frappe
-from frappe.utils import add_days, get_first_day, get_last_day, getdate
+from frappe.utils import get_first_day, get_last_day, getdate
 
 from postloan_performance.services import portfolio_months
 
@@ -100,14 +100,6 @@ def _month_aligned(start: dt.date, end: dt.date) -> bool:
 	return start == get_first_day(start) and end == get_last_day(end)
 
 
-def _months_of(start: dt.date, end: dt.date) -> list[dt.date]:
-	months, month = [], get_first_day(start)
-	while month <= end:
-		months.append(month)
-		month = get_first_day(add_days(get_last_day(month), 1))
-	return months
-
-
 def load_recovery_totals(window: Window, teams) -> dict[str, pd.DataFrame] | None:
 	"""The frames of the recovery rate (and its improvement) of portfolio subjects made of ``teams``, from
 	the monthly summary, as a few pseudo-rows per team: a pseudo-case per set of windows (period, baseline)
@@ -133,7 +125,7 @@ def load_recovery_totals(window: Window, teams) -> dict[str, pd.DataFrame] | Non
 	)
 	if loanless:
 		return None
-	months = sorted({m for w in windows for m in _months_of(*w)})
+	months = sorted({m for w in windows for m in portfolio_months.months_between(*w)})
 	portfolio_months.ensure_recovery_totals(months)
 	teams = tuple(sorted(set(teams))) or ("",)
 	values = {"teams": teams, "kind": portfolio_months.CASE}

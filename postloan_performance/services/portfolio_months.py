@@ -391,15 +391,19 @@ def ensure_months(dates: Iterable, recovery_months: Iterable | None = None) -> b
 	return True
 
 
-def case_months_through(end: dt.date | str) -> list[dt.date]:
-	"""Every calendar month from the first case's opening month to ``end``'s (first days)."""
-	first = frappe.db.sql("select min(opened_on) from `tabPL Collection Case`")[0][0]
-	months, end = [], get_first_day(end)
-	month = get_first_day(first) if first else None
-	while month and month <= end:
+def months_between(start: dt.date | str, end: dt.date | str) -> list[dt.date]:
+	"""The calendar months from ``start``'s to ``end``'s (their first days), ascending."""
+	months, month, end = [], get_first_day(start), getdate(end)
+	while month <= end:
 		months.append(month)
 		month = get_first_day(get_last_day(month) + dt.timedelta(days=1))
 	return months
+
+
+def case_months_through(end: dt.date | str) -> list[dt.date]:
+	"""Every calendar month from the first case's opening month to ``end``'s (first days)."""
+	first = frappe.db.sql("select min(opened_on) from `tabPL Collection Case`")[0][0]
+	return months_between(first, end) if first else []
 
 
 def ensure_recovery_totals(months: Iterable) -> bool:
