@@ -325,14 +325,17 @@ def sync_recoveries(companies=None, products=None) -> dict:
 	attributed to the loan's collection case open on its date; cancelled repayments remove theirs."""
 	_require_active()
 	where, params = _scope(companies, products)
-	stale_from = _first_changed_recovery(where, params)
-	removed = frappe.db.sql(
-		"""delete rec from `tabPL Recovery` rec
+	# recoveries whose repayment is cancelled (or gone): read once, then removed by name
+	gone = frappe.db.sql(
+		"""select rec.name, rec.received_on from `tabPL Recovery` rec
 		left join `tabLoan Repayment` r on r.name = substring(rec.name, %(start)s) and r.docstatus = 1
 		where rec.name like %(like)s and r.name is null""",
 		{"start": len(RECOVERY_PREFIX) + 1, "like": RECOVERY_PREFIX + "%"},
 	)
-	removed = frappe.db._cursor.rowcount if removed == () else len(removed)
+	stale_from = _first_changed_recovery(where, params, [received for _name, received in gone])
+	if gone:
+		frappe.db.delete("PL Recovery", {"name": ("in", [name for name, _received in gone])})
+	removed = len(gone)
 	now = now_datetime()
 	params.update({"prefix": RECOVERY_PREFIX, "now": now})
 	frappe.db.sql(
@@ -365,16 +368,9 @@ def sync_recoveries(companies=None, products=None) -> dict:
 	return {"recoveries": count, "removed": removed}
 
 
-def _first_changed_recovery(where: str, params: dict) -> dt.date | None:
-	"""The earliest receipt date the next recovery sync changes: of a recovery whose repayment was
-	cancelled, of a new repayment, or either date of a repayment whose amount, date or loan changed."""
-	keys = {**params, "prefix": RECOVERY_PREFIX, "start": len(RECOVERY_PREFIX) + 1}
-	gone = frappe.db.sql(
-		"""select min(rec.received_on) from `tabPL Recovery` rec
-		left join `tabLoan Repayment` r on r.name = substring(rec.name, %(start)s) and r.docstatus = 1
-		where rec.name like concat(%(prefix)s, '%%') and r.name is null""",
-		keys,
-	)[0][0]
+def _first_changed_recovery(where: str, params: dict, removed_on: list) -> dt.date | None:
+	"""The earliest receipt date the recovery sync changes: of the recoveries it removes (``removed_on``),
+	of a new repayment, or either date of a repayment whose amount, date or loan changed."""
 	changed = frappe.db.sql(
 		f"""select min(least(date(r.posting_date), coalesce(rec.received_on, date(r.posting_date))))
 		from `tabLoan Repayment` r
@@ -383,9 +379,9 @@ def _first_changed_recovery(where: str, params: dict) -> dt.date | None:
 		left join `tabPL Recovery` rec on rec.name = concat(%(prefix)s, r.name)
 		where r.docstatus = 1 and {where} and (rec.name is null or not (rec.amount <=> r.amount_paid
 			and rec.received_on <=> date(r.posting_date) and rec.loan <=> r.against_loan))""",  # nosemgrep
-		keys,
+		{**params, "prefix": RECOVERY_PREFIX},
 	)[0][0]
-	days = [getdate(d) for d in (gone, changed) if d]
+	days = [getdate(d) for d in (*removed_on, changed) if d]
 	return min(days) if days else None
 
 
