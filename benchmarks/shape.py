@@ -24,6 +24,8 @@ import numpy as np
 import pandas as pd
 
 from postloan_performance.datagen import Dataset, OrgSpec, generate
+from postloan_performance.datagen.schema import FRAME_DOCTYPES
+from postloan_performance.engine.row_rules import SPECS
 
 # datagen's default rates over 12 months per generated loan (measured at 200,000 loans, seed 7)
 RATES_PER_LOAN = {
@@ -54,6 +56,7 @@ class Targets:
 
 
 DEFAULT_EMPLOYEES, DEFAULT_TEAMS = 2000, 100
+PART_LOANS = 200_000  # loans generated at a time: the generator holds ~1.9 GB at this size
 
 
 def scaled(scale: float) -> tuple[Targets, int, int]:
@@ -64,6 +67,59 @@ def scaled(scale: float) -> tuple[Targets, int, int]:
 	base = Targets()
 	targets = Targets(**{k: max(1, round(v * scale)) for k, v in base.as_dict().items()})
 	return targets, max(4, round(DEFAULT_EMPLOYEES * scale)), max(4, round(DEFAULT_TEAMS * scale))
+
+
+def parts_of(loans: int, per_part: int = PART_LOANS) -> int:
+	"""How many parts a book of ``loans`` is generated in (each at most ``per_part`` loans)."""
+	return max(1, math.ceil(loans / per_part))
+
+
+def _share(total: int, parts: int, index: int) -> int:
+	"""``total`` split over ``parts`` as evenly as whole numbers allow (the first parts take the rest)."""
+	return total // parts + (1 if index < total % parts else 0)
+
+
+def part_sizes(
+	targets: Targets, employees: int, teams: int, parts: int, index: int
+) -> tuple[Targets, int, int]:
+	"""Part ``index`` of a book generated in ``parts``: its share of every target, of the staff and teams."""
+	share = Targets(**{k: _share(v, parts, index) for k, v in targets.as_dict().items()})
+	return share, _share(employees, parts, index), _share(teams, parts, index)
+
+
+# the columns holding a generated key or a reference to one (employee keys, team names, loan, case, ticket
+# and customer numbers, document names): prefixed per part so that parts never share a name
+ORG_KEY_COLUMNS = {
+	"employees": ("key", "first_name", "team"),
+	"teams": ("team_name", "parent_pl_team", "lead_key"),
+	"memberships": ("team", "employee_key"),
+	"surveys": ("respondent", "team"),
+}
+_POST_LOAN_KEYS = ("name", "reference", "loan_no", "case_no", "customer")
+
+
+def key_columns(frame_name: str, columns) -> tuple[str, ...]:
+	"""The key columns of one generated frame (see :data:`ORG_KEY_COLUMNS`)."""
+	if frame_name in ORG_KEY_COLUMNS:
+		return ORG_KEY_COLUMNS[frame_name]
+	spec = SPECS[FRAME_DOCTYPES[frame_name]]
+	links = [c for c, target in spec.links.items() if target != "Company"]
+	return tuple(c for c in columns if c in _POST_LOAN_KEYS or c in links)
+
+
+def prefixed(ds: Dataset, prefix: str) -> Dataset:
+	"""The dataset with ``prefix`` before every key and every reference to one (blank values stay blank).
+
+	A book generated in parts is a set of regions: each part its own organisation, loans and history."""
+	frames = {}
+	for name, frame in ds.frames().items():
+		frame = frame.copy()
+		for column in key_columns(name, frame.columns):
+			values = frame[column]
+			present = values.notna() & (values.astype("string") != "")
+			frame[column] = values.astype(object).where(~present, prefix + values.astype("string"))
+		frames[name] = frame
+	return Dataset(**frames)
 
 
 def source_loans(targets: Targets, months: int = 12) -> int:
