@@ -14,6 +14,8 @@
 #   PLP_BENCH_SITE     the benchmark's own site (default plp-bench.localhost): it holds millions of rows
 #   PLP_DB_ROOT_USER / PLP_DB_ROOT_PASSWORD   MariaDB account allowed to create sites (plp_root / plp_root)
 #   PLP_BENCH_MIGRATE  0 to skip `migrate` on an existing site
+#   PLP_BENCH_TUNE     1 to set benchmarks/mariadb-bench.cnf on the running server first (SET GLOBAL, as
+#                      the DB root account; until the server restarts): only on the benchmark's own server
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -53,6 +55,19 @@ if [ ! -f "$BENCH/sites/$SITE/site_config.json" ]; then
 elif [ "${PLP_BENCH_MIGRATE:-1}" != 0 ]; then
 	say "migrating $SITE to this checkout"
 	frappe_cli --site "$SITE" migrate --skip-search-index
+fi
+
+db_root() { mysql -h "${PLP_DB_HOST:-127.0.0.1}" -u "$DB_USER" -p"$DB_PASS" -N "$@"; }
+if [ "${PLP_BENCH_TUNE:-0}" = 1 ]; then
+	say "applying benchmarks/mariadb-bench.cnf to this server (SET GLOBAL; PLP_BENCH_TUNE=1)"
+	while read -r name value; do
+		case "$value" in
+			*G) value=$((${value%G} * 1024 * 1024 * 1024)) ;;
+			*M) value=$((${value%M} * 1024 * 1024)) ;;
+		esac
+		db_root -e "SET GLOBAL $name = $value"
+		echo "  $name = $(db_root -e "SELECT @@GLOBAL.$name")"
+	done < <(sed -n 's/^\([a-z_]*\) *= *\([^ #]*\).*/\1 \2/p' "$REPO/benchmarks/mariadb-bench.cnf")
 fi
 
 say "loading the benchmark data (once)"
