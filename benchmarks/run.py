@@ -61,9 +61,13 @@ from postloan_performance.services import compute as compute_service
 from postloan_performance.services.cycle import create_appraisals, start_calibration
 
 TARGET_VS_BASELINE = 20.0
-TARGET_VS_FLOOR = 3.0
+TARGET_VS_FLOOR = 1.5
 TARGET_REPORT_S = 2.0
-TARGET_PEAK_MB = 2048.0
+TARGET_PEAK_MB = 2048.0  # at the default book; 4 GB at ten times (TARGET_PEAK_MB_LARGE)
+TARGET_PEAK_MB_LARGE = 4096.0
+TARGET_CYCLE_S = 60.0  # the whole cycle, at ten times the book
+TARGET_DAILY_S = 300.0  # each daily post-loan job, at ten times the book
+DEFAULT_LOANS = 200_000
 TARGET_ONE_APPRAISAL_S = 0.3  # "Recompute KPIs" on one appraisal, any layer
 TARGET_ONE_TEAM_S = 0.5
 TARGET_FORM_LOAD_S = 0.2  # server side of frappe.desk.form.load.getdoc
@@ -303,6 +307,26 @@ def run_cycle(meter: Meter, cycle: str) -> dict:
 			"enqueued after compute, not part of the cycle"
 		)
 	return {}
+
+
+def run_daily_jobs(meter: Meter, day: str) -> None:
+	"""Each daily post-loan job (classification, collection cases, early warning) on the book's last
+	snapshot date, as the long-queue job runs it (the service function; the job adds the commit), rolled
+	back afterwards (not timed) so that the book stays as loaded."""
+	from postloan_performance.services import daily_jobs
+
+	for job in daily_jobs.JOBS:
+		method = frappe.get_attr(daily_jobs.JOB_METHOD[job])
+		with meter.step(f"daily job: {job}", "daily", day=day) as record:
+			result = method(day)
+			record["note"] = ", ".join(
+				f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}"
+				for k, v in result.items()
+				if isinstance(v, int | float | str)
+			)
+		started = time.perf_counter()
+		frappe.db.rollback()
+		record["rollback_s"] = time.perf_counter() - started
 
 
 # --------------------------------------------------------------------------------------------- reports
@@ -551,7 +575,7 @@ def print_table(steps: list[dict]) -> str:
 	return "\n".join(lines)
 
 
-def summarise(steps: list[dict], baseline: dict | None) -> dict:
+def summarise(steps: list[dict], baseline: dict | None, scale: float = 1.0) -> dict:
 	by_name = {s["step"]: s for s in steps}
 	cycle_s = sum(by_name[name]["wall_s"] for name in CYCLE_STEPS if name in by_name)
 	floor = by_name.get("raw SQL floor")
@@ -583,6 +607,10 @@ def summarise(steps: list[dict], baseline: dict | None) -> dict:
 	one = [s["wall_s"] for s in interactive_steps if s["step"].startswith("recompute 1 appraisal")]
 	team = [s["wall_s"] for s in interactive_steps if s["step"].startswith("recompute 1 team")]
 	form = [s["wall_s"] for s in interactive_steps if s["step"].startswith("open an appraisal form")]
+	daily = [s for s in steps if s["group"] == "daily"]
+	peak_target = TARGET_PEAK_MB if scale <= 1 else TARGET_PEAK_MB_LARGE
+	summary["scale"] = scale
+	summary["slowest_daily_job_s"] = max((s["wall_s"] for s in daily), default=None)
 	summary["slowest_one_appraisal_s"] = max(one, default=None)
 	summary["one_team_s"] = max(team, default=None)
 	summary["form_load_s"] = max(form, default=None)
@@ -605,8 +633,11 @@ def summarise(steps: list[dict], baseline: dict | None) -> dict:
 		f"every report under {TARGET_REPORT_S:g} s": None
 		if not reports
 		else all(s["wall_s"] < TARGET_REPORT_S and s.get("ok") for s in reports),
-		f"peak RSS of every step under {TARGET_PEAK_MB:g} MB": (summary["max_peak_rss_mb"] or 0)
-		< TARGET_PEAK_MB,
+		f"peak RSS of every step under {peak_target:g} MB": (summary["max_peak_rss_mb"] or 0) < peak_target,
+		f"whole cycle under {TARGET_CYCLE_S:g} s": None if not cycle_s else cycle_s < TARGET_CYCLE_S,
+		f"each daily post-loan job under {TARGET_DAILY_S:g} s": None
+		if not daily
+		else all(s["wall_s"] < TARGET_DAILY_S for s in daily),
 	}
 	return summary
 
@@ -672,6 +703,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 		"--replica-host", help="run the reports with read_from_replica against this host (e.g. 127.0.0.1)"
 	)
 	parser.add_argument("--skip-baseline", action="store_true")
+	parser.add_argument(
+		"--skip-daily", action="store_true", help="skip the daily post-loan jobs on the last snapshot date"
+	)
 	parser.add_argument("--skip-reports", action="store_true")
 	parser.add_argument(
 		"--reports-only", action="store_true", help="only the reports, on the cycle of the previous run"
@@ -755,8 +789,11 @@ def main(argv=None) -> int:
 	baseline = None
 	if not args.skip_baseline:
 		baseline = run_baseline(meter, cycle, actuals, appraisals, args.sample, args.seed)
+	if not (args.skip_daily or args.reports_only):
+		run_daily_jobs(meter, manifest["data_end"])
 
-	summary = summarise(meter.steps, baseline)
+	scale = (manifest["spec"]["targets"]["loans"] or DEFAULT_LOANS) / DEFAULT_LOANS
+	summary = summarise(meter.steps, baseline, scale)
 	machine = machine_info()
 	machine["load_avg_before"] = machine_before["load_avg"]
 	table = print_table(meter.steps)
