@@ -131,8 +131,66 @@ def _literal(expression: str | None):
 	return None
 
 
-def parse_filters(source: str) -> list[FilterSpec]:
+def _balanced(text: str, start: int) -> str:
+	"""The bracketed expression that opens at ``text[start]`` (``{…}`` or ``[…]``), brackets included."""
+	depth = 0
+	for index in range(start, len(text)):
+		if text[index] in "([{":
+			depth += 1
+		elif text[index] in ")]}":
+			depth -= 1
+			if depth == 0:
+				return text[start : index + 1]
+	return text[start:]
+
+
+def shared_filters(source: str) -> dict[str, tuple[list[tuple[str, str | None]], str]]:
+	"""The filter makers of the app's shared desk include (``public/js/report_filters.js``): name →
+	(parameters with their defaults, the returned object or array with the function's constants put in)."""
+	makers = {}
+	for match in re.finditer(r"^\t(\w+)\(([^)]*)\)\s*\{", source, re.M):
+		body = _balanced(source, match.end() - 1)
+		returned = re.search(r"return\s+([\[{])", body)
+		if not returned:
+			continue
+		value = _balanced(body, returned.start(1))
+		for name, expression in re.findall(r"const\s+(\w+)\s*=\s*([^;]+);", body):
+			value = re.sub(rf"(?<![\w.]){name}\b", expression.strip(), value)
+		params = []
+		for param in filter(None, (p.strip() for p in match.group(2).split(","))):
+			name, _eq, default = param.partition("=")
+			params.append((name.strip(), default.strip() or None))
+		makers[match.group(1)] = (params, value)
+	return makers
+
+
+def expand_shared(source: str, makers: dict) -> str:
+	"""Calls of the shared filter makers (``postloan_performance.report.team()``, ``...closed_months(3)``)
+	replaced by what they return, as the desk would evaluate them."""
+
+	def replace(match: re.Match) -> str:
+		if match.group(2) not in makers:
+			return match.group(0)
+		params, value = makers[match.group(2)]
+		args = [a.strip() for a in match.group(3).split(",") if a.strip()]
+		for index, (name, default) in enumerate(params):
+			argument = args[index] if index < len(args) else default
+			if argument is not None:
+				value = re.sub(rf"(?<![\w.]){name}\b", argument, value)
+		return value[1:-1] if match.group(1) and value.startswith("[") else value
+
+	return re.sub(r"(\.\.\.)?postloan_performance\.report\.(\w+)\(([^)]*)\)", replace, source)
+
+
+def _shared_makers() -> dict:
+	path = Path(frappe.get_app_path("postloan_performance", "public", "js", "report_filters.js"))
+	return shared_filters(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def parse_filters(source: str, makers: dict | None = None) -> list[FilterSpec]:
 	specs = []
+	if makers:
+		source = expand_shared(source, makers)
 	for text in _objects(_filters_block(source)):
 		fieldname = _literal(_value_after(text, "fieldname"))
 		if not fieldname:
@@ -217,7 +275,7 @@ def filter_specs(report: str) -> list[FilterSpec]:
 	specs: list[FilterSpec] = []
 	js = folder / f"{frappe.scrub(report)}.js"
 	if js.exists():
-		specs = parse_filters(js.read_text(encoding="utf-8"))
+		specs = parse_filters(js.read_text(encoding="utf-8"), _shared_makers())
 	known = {s.fieldname for s in specs}
 	doc_json = folder / f"{frappe.scrub(report)}.json"
 	if doc_json.exists():
@@ -242,6 +300,11 @@ def default_filters(report: str, ctx: Context) -> dict:
 		if value not in (None, ""):
 			filters[spec.fieldname] = value
 	return filters
+
+
+def unset_required(report: str, filters: dict) -> list[str]:
+	"""Required filters that got no value (a required link with no record to choose)."""
+	return [s.fieldname for s in filter_specs(report) if s.reqd and filters.get(s.fieldname) in (None, "")]
 
 
 def _default_value(spec: FilterSpec, ctx: Context):

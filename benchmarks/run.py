@@ -344,6 +344,10 @@ def run_reports(meter: Meter, ctx: report_finder.Context, replica_host: str | No
 	try:
 		for name in names:
 			filters = report_finder.default_filters(name, ctx)
+			unset = report_finder.unset_required(name, filters)
+			if unset:  # e.g. the What-If comparison on a site without a what-if: nothing a user could open
+				print(f"report {name}: skipped, no record for its required filter {', '.join(unset)}")
+				continue
 			with meter.step(f"report: {name}", "report", filters=filters) as record:
 				try:
 					result = run_report(name, filters=filters, ignore_prepared_report=True)
