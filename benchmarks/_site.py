@@ -16,18 +16,13 @@ def bench_path() -> Path:
 	return Path(os.environ.get("FRAPPE_BENCH") or Path.home() / "frappe-bench")
 
 
-def connect(site: str, local_infile: bool = False) -> None:
-	"""frappe.init + connect as Administrator; exits with a message when the site does not exist.
-
-	``local_infile``: the connection may send files for ``LOAD DATA LOCAL INFILE`` (Frappe's own
-	``local_infile`` connection setting, for this process only; the server must allow it too)."""
+def connect(site: str) -> None:
+	"""frappe.init + connect as Administrator; exits with a message when the site does not exist."""
 	sites = bench_path() / "sites"
 	if not (sites / site / "site_config.json").exists():
 		raise SystemExit(f"site {site} not found under {sites}: create it first (benchmarks/bench.sh does)")
 	os.chdir(sites)
 	frappe.init(site=site, sites_path=str(sites))
-	if local_infile:
-		frappe.conf.local_infile = 1
 	frappe.connect()
 	frappe.set_user("Administrator")
 	if "postloan_performance" not in frappe.get_installed_apps():
