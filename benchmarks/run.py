@@ -63,7 +63,8 @@ from postloan_performance.services.cycle import create_appraisals, start_calibra
 TARGET_VS_BASELINE = 20.0
 TARGET_VS_FLOOR = 1.5
 TARGET_REPORT_S = 2.0
-TARGET_PEAK_MB = 2048.0  # at the default book; 4 GB at ten times (TARGET_PEAK_MB_LARGE)
+# targets of the default book; a larger one has its own (TARGET_*_LARGE, the whole cycle, daily jobs)
+TARGET_PEAK_MB = 2048.0
 TARGET_PEAK_MB_LARGE = 4096.0
 TARGET_CYCLE_S = 60.0  # the whole cycle, at ten times the book
 TARGET_DAILY_S = 300.0  # each daily post-loan job, at ten times the book
@@ -618,31 +619,37 @@ def summarise(steps: list[dict], baseline: dict | None, scale: float = 1.0) -> d
 	summary["slowest_one_appraisal_s"] = max(one, default=None)
 	summary["one_team_s"] = max(team, default=None)
 	summary["form_load_s"] = max(form, default=None)
-	summary["targets"] = {
-		f"one appraisal of any layer under {TARGET_ONE_APPRAISAL_S:g} s (median of 3)": None
-		if not one
-		else max(one) < TARGET_ONE_APPRAISAL_S,
-		f"one team of {interactive.TEAM_SIZE} under {TARGET_ONE_TEAM_S:g} s (median of 3)": None
-		if not team
-		else max(team) < TARGET_ONE_TEAM_S,
-		f"appraisal form load under {TARGET_FORM_LOAD_S:g} s (median of 3)": None
-		if not form
-		else max(form) < TARGET_FORM_LOAD_S,
-		f"whole cycle >= {TARGET_VS_BASELINE:g}x faster than per-document": None
-		if speedup is None
-		else speedup >= TARGET_VS_BASELINE,
-		f"whole cycle within {TARGET_VS_FLOOR:g}x of the raw SQL floor": None
-		if ratio is None
-		else ratio <= TARGET_VS_FLOOR,
-		f"every report under {TARGET_REPORT_S:g} s": None
-		if not reports
-		else all(s["wall_s"] < TARGET_REPORT_S and s.get("ok") for s in reports),
-		f"peak RSS of every step under {peak_target:g} MB": (summary["max_peak_rss_mb"] or 0) < peak_target,
-		f"whole cycle under {TARGET_CYCLE_S:g} s": None if not cycle_s else cycle_s < TARGET_CYCLE_S,
-		f"each daily post-loan job under {TARGET_DAILY_S:g} s": None
-		if not daily
-		else all(s["wall_s"] < TARGET_DAILY_S for s in daily),
-	}
+	reports_ok = None if not reports else all(s["wall_s"] < TARGET_REPORT_S and s.get("ok") for s in reports)
+	peak_ok = (summary["max_peak_rss_mb"] or 0) < peak_target
+	if scale <= 1:  # the targets of the default book
+		summary["targets"] = {
+			f"one appraisal of any layer under {TARGET_ONE_APPRAISAL_S:g} s (median of 3)": None
+			if not one
+			else max(one) < TARGET_ONE_APPRAISAL_S,
+			f"one team of {interactive.TEAM_SIZE} under {TARGET_ONE_TEAM_S:g} s (median of 3)": None
+			if not team
+			else max(team) < TARGET_ONE_TEAM_S,
+			f"appraisal form load under {TARGET_FORM_LOAD_S:g} s (median of 3)": None
+			if not form
+			else max(form) < TARGET_FORM_LOAD_S,
+			f"whole cycle >= {TARGET_VS_BASELINE:g}x faster than per-document": None
+			if speedup is None
+			else speedup >= TARGET_VS_BASELINE,
+			f"whole cycle within {TARGET_VS_FLOOR:g}x of the raw SQL floor": None
+			if ratio is None
+			else ratio <= TARGET_VS_FLOOR,
+			f"every report under {TARGET_REPORT_S:g} s": reports_ok,
+			f"peak RSS of every step under {peak_target:g} MB": peak_ok,
+		}
+	else:  # the targets of a larger book (ten times the default)
+		summary["targets"] = {
+			f"whole cycle under {TARGET_CYCLE_S:g} s": None if not cycle_s else cycle_s < TARGET_CYCLE_S,
+			f"every report under {TARGET_REPORT_S:g} s": reports_ok,
+			f"each daily post-loan job under {TARGET_DAILY_S:g} s": None
+			if not daily
+			else all(s["wall_s"] < TARGET_DAILY_S for s in daily),
+			f"peak RSS of every step under {peak_target:g} MB": peak_ok,
+		}
 	return summary
 
 
