@@ -230,7 +230,8 @@ def run_summary(meter: Meter) -> None:
 		record["note"] = (
 			f"{result['month_ends']} month-ends: {result['snapshot_rows']:,} snapshot rows "
 			f"({result['snapshot_seconds']:.1f} s), {result['recovery_rows']:,} recovery rows "
-			f"({result['recovery_seconds']:.1f} s); import-time work, not part of the cycle"
+			f"({result['recovery_seconds']:.1f} s), {result['case_rows']:,} case rows "
+			f"({result['case_seconds']:.1f} s); import-time work, not part of the cycle"
 		)
 
 

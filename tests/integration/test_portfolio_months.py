@@ -489,6 +489,9 @@ def test_refresh_all_and_refresh_missing(loaded):
 	result = portfolio_months.refresh_all()
 	assert result["month_ends"] >= MONTHS and result["snapshot_rows"] and result["recovery_rows"]
 	assert frappe.db.sql(query, ("2025-01-01", "2025-08-31")) == on_demand
+	# the Case rows too: nothing is left for the next cycle computation or report to build
+	assert not portfolio_months.refresh_missing()["case_months"]
+	assert result["case_rows"]
 	portfolio_months.invalidate(["2025-05-10"])  # May's rows and June's (May is their previous month)
 	assert {"2025-05-31", "2025-06-30"}.isdisjoint(_summary_dates())
 	assert {"2025-04-30", "2025-07-31"} <= _summary_dates()
