@@ -52,6 +52,7 @@ import interactive
 import reports as report_finder
 import sqlmetrics
 from _site import OUT_DIR, connect, read_manifest
+from shape import Targets
 
 import frappe
 from frappe.database.database import Database
@@ -68,7 +69,6 @@ TARGET_PEAK_MB = 2048.0
 TARGET_PEAK_MB_LARGE = 4096.0
 TARGET_CYCLE_S = 60.0  # the whole cycle, at ten times the book
 TARGET_DAILY_S = 300.0  # each daily post-loan job, at ten times the book
-DEFAULT_LOANS = 200_000
 TARGET_ONE_APPRAISAL_S = 0.3  # "Recompute KPIs" on one appraisal, any layer
 TARGET_ONE_TEAM_S = 0.5
 TARGET_FORM_LOAD_S = 0.2  # server side of frappe.desk.form.load.getdoc
@@ -804,7 +804,8 @@ def main(argv=None) -> int:
 	if not (args.skip_daily or args.reports_only):
 		run_daily_jobs(meter, manifest["data_end"])
 
-	scale = (manifest["spec"]["targets"]["loans"] or DEFAULT_LOANS) / DEFAULT_LOANS
+	default_loans = Targets().loans
+	scale = (manifest["spec"]["targets"]["loans"] or default_loans) / default_loans
 	summary = summarise(meter.steps, baseline, scale)
 	machine = machine_info()
 	machine["load_avg_before"] = machine_before["load_avg"]

@@ -1,7 +1,7 @@
 """Post-loan rows as tab-separated text for MariaDB's ``LOAD DATA LOCAL INFILE`` (pure pandas, no frappe).
 
-The benchmark's ten-times book (34 M rows) would take well over an hour through the importer's multi-row
-``INSERT IGNORE`` (every value escaped by the pure-Python driver). ``generate.py --load-data`` writes each
+The benchmark's ten-times book (35.8 M rows) would take well over an hour through the importer's multi-row
+``INSERT IGNORE`` (every value escaped by the pure-Python driver). ``generate.py --loader load-data`` writes each
 chunk as a file instead and lets the server parse it. The text holds exactly the values
 ``services.post_loan_data._insert`` sends for the same chunk:
 
