@@ -5,8 +5,10 @@
         --loans 5000 --employees 200 --teams 20                                                 # small
 
 The rows come from ``postloan_performance.datagen`` (fixed seed) shaped to the target counts by
-``benchmarks/shape.py``; employees and teams go through ``services.dataset_loader`` and the post-loan rows through
-the bulk loader's multi-row ``INSERT IGNORE`` (``services.post_loan_data._insert``), 10,000 rows a statement.
+``benchmarks/shape.py``, in parts of at most 200,000 loans (each with its own seed, staff, teams and key
+prefix). Employees and teams go through ``services.dataset_loader``; the post-loan rows through ``LOAD DATA
+LOCAL INFILE`` (:class:`DataLoader`, ``tsv_rows``) or, with ``--loader insert``, the importer's multi-row
+``INSERT IGNORE`` (``services.post_loan_data._insert``).
 It also creates the benchmark's review cycle (Draft, every team, the default template of each layer, the
 last quarter of the data as the period, the quarter before as the baseline) and one satisfaction survey per
 employee for it. A manifest (sizes, seed, cycle, counts) is kept in the site's defaults: running the same
